@@ -1,0 +1,16 @@
+// The public API of affinity-engine.
+
+// Errors
+export { AffinityError, ERRNO, fail, errnoName, isAffinityError, type ErrnoName } from './errors.js';
+
+// The engine and masks (foundation)
+export {
+  createEngine, createRng, Engine, MAX_CPUS, DEFAULT_NODES, NO_NODE,
+  type EngineOptions, type KernelKind, type Rng, type NodeAffJob, type LinearMemory,
+} from './engine.js';
+export { type Kernels, BATCH_OP } from './kernels.js';
+export { Bitmap } from './mask/bitmap.js';
+export { CpuMask } from './mask/cpumask.js';
+export { NodeMask } from './mask/nodemask.js';
+export { InternTable } from './mask/intern.js';
+export * from './mask/formats/index.js';
