@@ -1,0 +1,124 @@
+/**
+ * The two real Xenstore daemons the store can behave like (spec xenstore-clients.md §6).
+ *
+ * Everything that differs between C xenstored 4.17 ("cx") and oxenstored 4.17 ("ox") lives
+ * here as plain data, so the rest of the code asks "what does this flavour do" instead of
+ * testing the flavour's name. Values marked "observed" were measured on the reference kit
+ * (../shared/xenstore-reference) with raw wire messages.
+ */
+import { fail, type ErrnoName } from '../../errors.js';
+
+export type FlavourName = 'cxenstored' | 'oxenstored';
+
+export interface Flavour {
+  name: FlavourName;
+  /** DIRECTORY lists children in creation order (cx) or sorted (ox). */
+  directoryOrder: 'creation' | 'sorted';
+  /** DIRECTORY_PART (type 22) is implemented (cx) or answered ENOSYS (ox). */
+  directoryPart: boolean;
+  /** A DIRECTORY reply over 4096 bytes: E2BIG (cx, the client then pages) or sent anyway (ox). */
+  oversizedDirectory: 'E2BIG' | 'send';
+  /** `RM /`: refused EINVAL (cx) or removes the whole tree (ox). */
+  rmRoot: 'EINVAL' | 'allowed';
+  /**
+   * `@name` paths: cx accepts them only as watch paths (and SET_PERMS on the two specials);
+   * ox stores them as ordinary children of `/` named `@name` (observed: `mkdir @foo` OK and
+   * `/` lists `@introduceDomain`, `@releaseDomain`).
+   */
+  specialPaths: 'watch-only' | 'root-nodes';
+  /** Path length rule: cx strips `/local/domain/<n>/` and allows 2048; ox allows 1024 in total. */
+  pathMax: { stripLocalDomain: boolean; max: number };
+  /** Largest value; null = only the 4096-byte payload limits it (cx dom0). */
+  valueMax: { dom0: number | null; domU: number | null };
+  /** cx domU: node record size (16 + 8·perms + value + child names) over 2048 ⇒ ENOSPC. */
+  nodeSizeMax: number | null;
+  /** Per-domain quotas (unprivileged domains only) and the error each one gives. */
+  quota: {
+    entries: number;
+    watches: number;
+    transactions: number;
+    permsPerNode: number | null;
+    error: ErrnoName;
+    valueError: ErrnoName;
+  };
+  /** Unknown transaction id, on any request including TRANSACTION_END: cx ENOENT, ox EIO. */
+  unknownTransaction: ErrnoName;
+  /** RELEASE / RESUME of a domain that is not introduced: cx ENOENT, ox EINVAL. */
+  unknownDomain: ErrnoName;
+  /**
+   * Transaction commit (spec §10.7). cx: optimistic, every node the transaction touched keeps
+   * the generation it had at first touch, and reads of untouched nodes see the live store.
+   * ox: a snapshot taken at start; on commit a read-only transaction always succeeds, otherwise
+   * if the store changed meanwhile the operations are replayed on the live store and the
+   * commit succeeds iff every reply is the same (oxenstored `transaction_replay`).
+   */
+  transactions: 'generation' | 'snapshot-replay';
+  /**
+   * RM's watch events below the removed node: cx fires each removed node that existed, exact
+   * match only; ox fires every watch registered below the removed path, with its own path.
+   */
+  rmEventsBelow: 'removed-nodes' | 'registered-watches';
+  /** A missing node under an ancestor the caller cannot read: EACCES (cx) or ENOENT (ox). */
+  hideMissingUnderUnreadable: boolean;
+  /** INTRODUCE argument checks: cx rejects evtchn 0 and accepts domid 0; ox the reverse (observed). */
+  introduce: { rejectPortZero: boolean; rejectDomid0: boolean; strictNumbers: boolean };
+  /** SET_TARGET naming a target that is not introduced: cx ENOENT, ox accepts (observed). */
+  setTargetNeedsIntroducedTarget: boolean;
+  /** The tree at start: cx `/tool/xenstored = ""`; ox also `/local` and the two `@` nodes. */
+  initialNodes: readonly string[];
+  /** Payload > 4096: cx closes the connection; ox answers E2BIG and answers nothing more. */
+  oversizedRequest: 'close' | 'E2BIG-then-silence';
+}
+
+export const CXENSTORED: Flavour = {
+  name: 'cxenstored',
+  directoryOrder: 'creation',
+  directoryPart: true,
+  oversizedDirectory: 'E2BIG',
+  rmRoot: 'EINVAL',
+  specialPaths: 'watch-only',
+  pathMax: { stripLocalDomain: true, max: 2048 },
+  valueMax: { dom0: null, domU: null },
+  nodeSizeMax: 2048,
+  quota: { entries: 1000, watches: 128, transactions: 10, permsPerNode: 5, error: 'ENOSPC', valueError: 'ENOSPC' },
+  unknownTransaction: 'ENOENT',
+  unknownDomain: 'ENOENT',
+  transactions: 'generation',
+  rmEventsBelow: 'removed-nodes',
+  hideMissingUnderUnreadable: true,
+  introduce: { rejectPortZero: true, rejectDomid0: false, strictNumbers: false },
+  setTargetNeedsIntroducedTarget: true,
+  initialNodes: ['/tool', '/tool/xenstored'],
+  oversizedRequest: 'close',
+};
+
+export const OXENSTORED: Flavour = {
+  name: 'oxenstored',
+  directoryOrder: 'sorted',
+  directoryPart: false,
+  oversizedDirectory: 'send',
+  rmRoot: 'allowed',
+  specialPaths: 'root-nodes',
+  pathMax: { stripLocalDomain: false, max: 1024 },
+  valueMax: { dom0: 2048, domU: 2048 },
+  nodeSizeMax: null,
+  // Debian's oxenstored.conf: quota-maxentity 1000, quota-maxwatch 100, quota-transaction 10.
+  quota: { entries: 1000, watches: 100, transactions: 10, permsPerNode: null, error: 'EQUOTA', valueError: 'E2BIG' },
+  unknownTransaction: 'EIO',
+  unknownDomain: 'EINVAL',
+  transactions: 'snapshot-replay',
+  rmEventsBelow: 'registered-watches',
+  hideMissingUnderUnreadable: false,
+  introduce: { rejectPortZero: false, rejectDomid0: true, strictNumbers: true },
+  setTargetNeedsIntroducedTarget: false,
+  initialNodes: ['/tool', '/tool/xenstored', '/local', '/@introduceDomain', '/@releaseDomain'],
+  oversizedRequest: 'E2BIG-then-silence',
+};
+
+/** The flavour of a name; the default is oxenstored (the XenServer/XCP-ng daemon). */
+export function flavourOf(name: FlavourName = 'oxenstored'): Flavour {
+  if (name === 'cxenstored') return CXENSTORED;
+  if (name === 'oxenstored') return OXENSTORED;
+  const bad: string = name;
+  return fail('EINVAL', `unknown xenstore flavour ${JSON.stringify(bad)}`);
+}

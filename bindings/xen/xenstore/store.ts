@@ -1,0 +1,408 @@
+/**
+ * The Xenstore: a tree of byte values with permissions, watches, transactions and domains,
+ * behaving like C xenstored or oxenstored 4.17 (spec xen-hypervisor.md §10,
+ * xenstore-clients.md §6). This is the typed API TS callers (the toolstack) use directly; the
+ * socket server (server.ts) is a thin wire layer over it.
+ *
+ * ```ts
+ * const xs = createStore({ flavour: 'oxenstored' });
+ * xs.write(0, '/local/domain/5/platform/acpi', '1');
+ * xs.read(0, '/local/domain/5/platform/acpi').toString(); // '1'
+ * ```
+ * Every failure throws an AffinityError carrying the daemon's errno name (ENOENT, EACCES,
+ * EAGAIN, ENOSPC/EQUOTA/E2BIG, …). A failed operation changes nothing.
+ */
+import { fail } from '../../errors.js';
+import { flavourOf, type Flavour, type FlavourName } from './flavour.js';
+import { canonicalNodePath, domainPath, isSpecial } from './paths.js';
+import { parsePerm, type Caller, type Perm } from './perms.js';
+import { abortTransaction, answerOf, commitTransaction, LiveTree, startTransaction, TransactionView, type Outcome, type Transaction } from './transactions.js';
+import { directoryOf, emptyNode, listChildren, makeNode, accessNode, nodesOwnedBy, permsOf, readNode, removeNode, ROOT_PERMS, setNodePerms, writeNode, type NodeEvent, type NodeView } from './tree.js';
+import { addWatch, fireNodeEvent, fireSpecialEvent, removeWatch, type Watch, type Watcher } from './watches.js';
+
+/** A client of the store: a socket connection, or a TS caller that wants watches and transactions. */
+export interface Session extends Watcher {
+  readonly domid: number;
+  readonly transactions: Map<number, Transaction>;
+  /** Watch events for this session, in order. */
+  onEvent: (path: string, token: string) => void;
+}
+
+/** Who is calling: a session, or just a domid (a per-domain default session is used). */
+export type Who = number | Session;
+
+export interface StoreOptions {
+  flavour?: FlavourName;
+}
+
+interface DomainInfo {
+  gfn: bigint;
+  port: number;
+  target?: number;
+}
+
+/** Domain lifecycle notifications (the server binds and closes per-domain sockets on these). */
+export type DomainListener = (event: 'introduce' | 'release', domid: number) => void;
+
+/** The privileged domain (C xenstored `priv_domid`). */
+export const PRIV_DOMID = 0;
+
+export class XenstoreStore {
+  readonly flavour: Flavour;
+  private readonly live = new LiveTree();
+  private readonly sessions = new Set<Session>();
+  private readonly defaultSessions = new Map<number, Session>();
+  private readonly domains = new Map<number, DomainInfo>();
+  private readonly listeners = new Set<DomainListener>();
+  private readonly generations = new WeakMap<object, number>();
+  private nextGeneration = 1;
+  private nextTxId = 1;
+
+  constructor(flavour: Flavour) {
+    this.flavour = flavour;
+    this.live.set('/', emptyNode(ROOT_PERMS));
+    const view = new TransactionView(this.live, { kind: 'direct' });
+    for (const p of flavour.initialNodes) makeNode(flavour, view, this.callerOf(PRIV_DOMID), p);
+    view.applyTo(this.live);
+  }
+
+  // ---- sessions ------------------------------------------------------------------------
+
+  /** A new session for domain `domid` (a connection); its watch events go to `onEvent`. */
+  connect(domid: number, onEvent: (path: string, token: string) => void = () => {}): Session {
+    checkDomid(domid);
+    const store = this;
+    const session: Session = {
+      domid,
+      transactions: new Map(),
+      watches: new Map<string, Watch>(),
+      onEvent,
+      caller: () => store.callerOf(domid),
+      deliver(path, token) {
+        this.onEvent(path, token);
+      },
+    };
+    this.sessions.add(session);
+    return session;
+  }
+
+  /** Ends a session: its watches and open transactions go (a client that disconnects, §10). */
+  disconnect(session: Session): void {
+    this.resetWatches(session);
+    this.sessions.delete(session);
+  }
+
+  private sessionOf(who: Who): Session {
+    if (typeof who !== 'number') {
+      if (!this.sessions.has(who)) fail('EINVAL', 'the session is closed');
+      return who;
+    }
+    let s = this.defaultSessions.get(who);
+    if (!s) {
+      s = this.connect(who);
+      this.defaultSessions.set(who, s);
+    }
+    return s;
+  }
+
+  private callerOf(domid: number): Caller {
+    return { domid, privileged: domid === PRIV_DOMID, target: this.domains.get(domid)?.target };
+  }
+
+  // ---- running operations --------------------------------------------------------------
+
+  /**
+   * Runs a node operation for `who`, outside a transaction (all-or-nothing on the live tree,
+   * events fire now) or inside transaction `tx` (recorded for replay, events fire on commit).
+   */
+  private run(who: Who, tx: number, writes: boolean, op: (view: NodeView, caller: Caller) => Outcome): Outcome {
+    const session = this.sessionOf(who);
+    const caller = session.caller();
+    if (tx === 0) {
+      if (!writes) return op(this.live, caller);
+      const view = new TransactionView(this.live, { kind: 'direct' });
+      const outcome = op(view, caller);
+      view.applyTo(this.live);
+      this.fire(outcome.events);
+      return outcome;
+    }
+    const t = this.transactionOf(session, tx);
+    const attempt = answerOf(() => {
+      const inner = new TransactionView(t.view, { kind: 'direct' });
+      const out = op(inner, caller);
+      inner.applyTo(t.view);
+      return out;
+    });
+    t.operations.push({ run: (view) => op(view, caller), answer: attempt.answer, writes });
+    if (!attempt.outcome) throw attempt.error;
+    t.events.push(...attempt.outcome.events);
+    return attempt.outcome;
+  }
+
+  private transactionOf(session: Session, tx: number): Transaction {
+    return session.transactions.get(tx) ?? fail(this.flavour.unknownTransaction, `no transaction ${tx} on this connection`);
+  }
+
+  private fire(events: readonly NodeEvent[]): void {
+    for (const e of events) fireNodeEvent(this.sessions, e);
+  }
+
+  private path(who: Who, path: string): string {
+    return canonicalNodePath(this.flavour, this.sessionOf(who).domid, path);
+  }
+
+  // ---- node operations -----------------------------------------------------------------
+
+  /** XS_READ: the value bytes. */
+  read(who: Who, path: string, tx = 0): Buffer {
+    const abs = this.path(who, path);
+    return this.run(who, tx, false, (v, c) => ({ reply: readNode(this.flavour, v, c, abs), events: [] })).reply as Buffer;
+  }
+
+  /** XS_WRITE: sets the value, creating missing parents (they inherit the parent's permissions). */
+  write(who: Who, path: string, value: Uint8Array | string, tx = 0): void {
+    const abs = this.path(who, path);
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
+    this.run(who, tx, true, (v, c) => ({ reply: null, events: writeNode(this.flavour, v, c, abs, bytes) }));
+  }
+
+  /** XS_MKDIR: creates an empty node if missing. */
+  mkdir(who: Who, path: string, tx = 0): void {
+    const abs = this.path(who, path);
+    this.run(who, tx, true, (v, c) => ({ reply: null, events: makeNode(this.flavour, v, c, abs) }));
+  }
+
+  /** XS_RM: removes the node and everything below it. */
+  rm(who: Who, path: string, tx = 0): void {
+    const abs = this.path(who, path);
+    this.run(who, tx, true, (v, c) => ({ reply: null, events: removeNode(this.flavour, v, c, abs) }));
+  }
+
+  /** XS_DIRECTORY: child names (creation order on cx, sorted on ox). */
+  directory(who: Who, path: string, tx = 0): string[] {
+    const abs = this.path(who, path);
+    return this.run(who, tx, false, (v, c) => ({ reply: directoryOf(this.flavour, v, c, abs), events: [] })).reply as string[];
+  }
+
+  /**
+   * XS_DIRECTORY_PART (cx only; ox answers ENOSYS): the node's generation and the child names
+   * whose `name\0` bytes start at byte `offset` of the full list, as many as fit in `room` bytes.
+   */
+  directoryPart(who: Who, path: string, offset: number, room: number, tx = 0): { generation: number; names: string[]; complete: boolean } {
+    if (!this.flavour.directoryPart) fail('ENOSYS', `${this.flavour.name} has no XS_DIRECTORY_PART`);
+    const abs = this.path(who, path);
+    const run = this.run(who, tx, false, (v, c) => {
+      const node = accessNode(this.flavour, v, c, abs, 'read');
+      return { reply: { generation: this.generationOf(node), children: listChildren(this.flavour, node) }, events: [] };
+    });
+    const { generation, children } = run.reply as { generation: number; children: string[] };
+    const names: string[] = [];
+    let pos = 0;
+    let used = 0;
+    let complete = true;
+    for (const name of children) {
+      const size = name.length + 1;
+      if (pos >= offset) {
+        if (used + size > room) {
+          complete = false;
+          break;
+        }
+        names.push(name);
+        used += size;
+      }
+      pos += size;
+    }
+    return { generation, names, complete };
+  }
+
+  private generationOf(node: object): number {
+    let g = this.generations.get(node);
+    if (g === undefined) {
+      g = this.nextGeneration++;
+      this.generations.set(node, g);
+    }
+    return g;
+  }
+
+  /** XS_GET_PERMS: the permission list, owner first. */
+  getPerms(who: Who, path: string, tx = 0): Perm[] {
+    const abs = this.path(who, path);
+    return [...(this.run(who, tx, false, (v, c) => ({ reply: permsOf(this.flavour, v, c, abs), events: [] })).reply as Perm[])];
+  }
+
+  /** XS_SET_PERMS: `perms` as objects or wire strings (`'n0'`, `'r5'`, …); the first is the owner. */
+  setPerms(who: Who, path: string, perms: readonly (Perm | string)[], tx = 0): void {
+    const list = perms.map((p) => (typeof p === 'string' ? parsePerm(p) : parsePerm(`${p.letter}${p.domid}`)));
+    if (list.length === 0) fail('EINVAL', 'a permission list needs at least the owner entry');
+    if (isSpecial(path) && this.flavour.specialPaths === 'watch-only') {
+      // cx accepts SET_PERMS on its two special watch names (observed OK) but they are not nodes.
+      if (path !== '@introduceDomain' && path !== '@releaseDomain') fail('EINVAL', `${path} is not a special node`);
+      this.sessionOf(who);
+      return;
+    }
+    const abs = this.path(who, path);
+    this.run(who, tx, true, (v, c) => ({ reply: null, events: setNodePerms(this.flavour, v, c, abs, list) }));
+  }
+
+  // ---- transactions --------------------------------------------------------------------
+
+  /** XS_TRANSACTION_START: a new non-zero id; EBUSY when `tx` (the request's tx id) is already set. */
+  transactionStart(who: Who, tx = 0): number {
+    const session = this.sessionOf(who);
+    if (tx !== 0) {
+      this.transactionOf(session, tx);
+      fail('EBUSY', 'transactions do not nest');
+    }
+    const caller = session.caller();
+    if (!caller.privileged && session.transactions.size >= this.flavour.quota.transactions) {
+      fail(this.flavour.quota.error, `domain ${caller.domid} already has ${session.transactions.size} open transactions`);
+    }
+    const id = this.nextTxId++;
+    if (this.nextTxId > 0xffffffff) this.nextTxId = 1;
+    session.transactions.set(id, startTransaction(this.flavour, this.live, id));
+    return id;
+  }
+
+  /** XS_TRANSACTION_END: commit (EAGAIN on conflict, nothing applied) or abort. */
+  transactionEnd(who: Who, tx: number, commit: boolean): void {
+    const session = this.sessionOf(who);
+    const t = this.transactionOf(session, tx);
+    session.transactions.delete(tx);
+    if (!commit) {
+      abortTransaction(this.live, t);
+      return;
+    }
+    this.fire(commitTransaction(this.live, t));
+  }
+
+  /**
+   * Runs `body` in a transaction and commits it, starting again on EAGAIN (what libxenstore
+   * callers do, up to `attempts` times). Any other error aborts and is rethrown.
+   */
+  transaction<T>(who: Who, body: (tx: number) => T, attempts = 100): T {
+    for (let i = 1; ; i++) {
+      const tx = this.transactionStart(who);
+      let result: T;
+      try {
+        result = body(tx);
+      } catch (e) {
+        this.transactionEnd(who, tx, false);
+        throw e;
+      }
+      try {
+        this.transactionEnd(who, tx, true);
+        return result;
+      } catch (e) {
+        if (i >= attempts || !(e instanceof Error && 'errno' in e && e.errno === 'EAGAIN')) throw e;
+      }
+    }
+  }
+
+  // ---- watches -------------------------------------------------------------------------
+
+  /** XS_WATCH: registers the watch and delivers its initial event (path as registered). */
+  watch(who: Who, path: string, token: string): void {
+    const session = this.sessionOf(who);
+    const w = addWatch(this.flavour, session, path, token);
+    session.deliver(w.path, w.token);
+  }
+
+  /** XS_UNWATCH. */
+  unwatch(who: Who, path: string, token: string): void {
+    removeWatch(this.flavour, this.sessionOf(who), path, token);
+  }
+
+  /** XS_RESET_WATCHES: drops the session's watches and open transactions. */
+  resetWatches(who: Who): void {
+    const session = this.sessionOf(who);
+    session.watches.clear();
+    for (const t of session.transactions.values()) abortTransaction(this.live, t);
+    session.transactions.clear();
+  }
+
+  // ---- domains -------------------------------------------------------------------------
+
+  private requirePrivileged(who: Who, what: string): void {
+    if (!this.sessionOf(who).caller().privileged) fail('EACCES', `only the privileged domain may ${what}`);
+  }
+
+  onDomain(listener: DomainListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** XS_INTRODUCE: the domain becomes known (fires `@introduceDomain` the first time). */
+  introduce(domid: number, gfn: bigint | number, port: number, who: Who = PRIV_DOMID): void {
+    this.requirePrivileged(who, 'introduce domains');
+    checkDomid(domid);
+    const f = this.flavour.introduce;
+    if (f.rejectPortZero && port <= 0) fail('EINVAL', `event channel ${port} is not valid`);
+    if (f.rejectDomid0 && domid === PRIV_DOMID) fail('EINVAL', 'domain 0 cannot be introduced');
+    const old = this.domains.get(domid);
+    if (old) {
+      // ox: a second INTRODUCE with different ring or port is refused (`Domain_not_match`).
+      if (f.strictNumbers && (old.gfn !== BigInt(gfn) || old.port !== port)) fail('EINVAL', `domain ${domid} is already introduced with another ring`);
+      return;
+    }
+    this.domains.set(domid, { gfn: BigInt(gfn), port });
+    fireSpecialEvent(this.sessions, '@introduceDomain');
+    for (const l of this.listeners) l('introduce', domid);
+  }
+
+  /** XS_IS_DOMAIN_INTRODUCED (domain 0 always is). */
+  isIntroduced(domid: number): boolean {
+    return domid === PRIV_DOMID || this.domains.has(domid);
+  }
+
+  /** XS_GET_DOMAIN_PATH. */
+  getDomainPath(domid: number): string {
+    return domainPath(domid);
+  }
+
+  /** XS_RESUME: clears a domain's shutdown state (nothing else to model); unknown domain is the flavour's error. */
+  resume(domid: number, who: Who = PRIV_DOMID): void {
+    this.requirePrivileged(who, 'resume domains');
+    if (!this.domains.has(domid)) fail(this.flavour.unknownDomain, `domain ${domid} is not introduced`);
+  }
+
+  /** XS_SET_TARGET: `domid` gets the privileges of the owner of `target`'s nodes (a device model's stub domain). */
+  setTarget(domid: number, target: number, who: Who = PRIV_DOMID): void {
+    this.requirePrivileged(who, 'set targets');
+    const d = this.domains.get(domid) ?? fail('ENOENT', `domain ${domid} is not introduced`);
+    if (this.flavour.setTargetNeedsIntroducedTarget && !this.isIntroduced(target)) fail('ENOENT', `target domain ${target} is not introduced`);
+    d.target = target;
+  }
+
+  /**
+   * XS_RELEASE (and domain death): forgets the domain, removes the nodes it owns, drops its
+   * sessions' watches and transactions, fires `@releaseDomain`.
+   */
+  release(domid: number, who: Who = PRIV_DOMID): void {
+    this.requirePrivileged(who, 'release domains');
+    if (!this.domains.has(domid)) fail(this.flavour.unknownDomain, `domain ${domid} is not introduced`);
+    this.domains.delete(domid);
+    const view = new TransactionView(this.live, { kind: 'direct' });
+    const events: NodeEvent[] = [];
+    const priv = this.callerOf(PRIV_DOMID);
+    for (const p of nodesOwnedBy(this.live, domid)) events.push(...removeNode(this.flavour, view, priv, p));
+    view.applyTo(this.live);
+    for (const s of this.sessions) if (s.domid === domid) this.resetWatches(s);
+    this.fire(events);
+    fireSpecialEvent(this.sessions, '@releaseDomain');
+    for (const l of this.listeners) l('release', domid);
+  }
+
+  /** Number of nodes in the tree (for memory checks). */
+  get nodeCount(): number {
+    return this.live.size;
+  }
+}
+
+function checkDomid(domid: number): void {
+  if (!Number.isInteger(domid) || domid < 0 || domid > 0x7fef) fail('EINVAL', `domid ${domid} is not a valid domain id`);
+}
+
+/** Creates a store of the given flavour (default oxenstored). */
+export function createStore(options: StoreOptions = {}): XenstoreStore {
+  return new XenstoreStore(flavourOf(options.flavour));
+}

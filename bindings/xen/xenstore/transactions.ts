@@ -1,0 +1,180 @@
+/**
+ * Transactions (spec xen-hypervisor.md §10.7, xenstore-clients.md §6), in both daemons' ways.
+ *
+ * A transaction works on a {@link TransactionView}: its own changes in an overlay, over either
+ * the live tree (C xenstored: a node untouched so far is read live, and the record seen at the
+ * first touch is remembered) or a snapshot of the tree at start (oxenstored). Commit:
+ * - generation (cx): EAGAIN if any touched node's record changed since its first touch;
+ * - snapshot-replay (ox): a read-only transaction always succeeds; otherwise, if the live tree
+ *   changed since start, every operation is run again on the live tree and the commit succeeds
+ *   only if each gives the same answer as it first did (oxenstored `transaction_replay`).
+ * Either way the changes are applied at once, or not at all.
+ */
+import { fail, isAffinityError } from '../../errors.js';
+import type { Flavour } from './flavour.js';
+import type { Node, NodeEvent, NodeView } from './tree.js';
+
+/** The live tree: nodes by path, per-owner counts, and the pre-images open snapshots need. */
+export class LiveTree implements NodeView {
+  private readonly nodes = new Map<string, Node>();
+  private readonly ownedCount = new Map<number, number>();
+  /** Open ox snapshots: each keeps the record a path had at its start, captured on first change. */
+  private readonly snapshots = new Set<Map<string, Node | undefined>>();
+
+  get(path: string): Node | undefined {
+    return this.nodes.get(path);
+  }
+
+  set(path: string, node: Node | undefined): void {
+    const old = this.nodes.get(path);
+    for (const pre of this.snapshots) if (!pre.has(path)) pre.set(path, old);
+    if (old) this.count(old.perms[0].domid, -1);
+    if (node) {
+      this.count(node.perms[0].domid, 1);
+      this.nodes.set(path, node);
+    } else this.nodes.delete(path);
+  }
+
+  owned(domid: number): number {
+    return this.ownedCount.get(domid) ?? 0;
+  }
+
+  get size(): number {
+    return this.nodes.size;
+  }
+
+  openSnapshot(): Map<string, Node | undefined> {
+    const pre = new Map<string, Node | undefined>();
+    this.snapshots.add(pre);
+    return pre;
+  }
+
+  closeSnapshot(pre: Map<string, Node | undefined>): void {
+    this.snapshots.delete(pre);
+  }
+
+  private count(domid: number, by: number): void {
+    const n = (this.ownedCount.get(domid) ?? 0) + by;
+    if (n === 0) this.ownedCount.delete(domid);
+    else this.ownedCount.set(domid, n);
+  }
+}
+
+/** How a transaction sees the nodes it has not changed itself. */
+export type Base =
+  | { kind: 'live'; touched: Map<string, Node | undefined> }
+  | { kind: 'snapshot'; preimages: Map<string, Node | undefined> }
+  | { kind: 'direct' };
+
+export class TransactionView implements NodeView {
+  readonly overlay = new Map<string, Node | undefined>();
+  private readonly ownedDelta = new Map<number, number>();
+
+  constructor(
+    /** What the transaction is layered on: the live tree, or (for an all-or-nothing single request) any view. */
+    private readonly under: NodeView,
+    readonly base: Base,
+  ) {}
+
+  get(path: string): Node | undefined {
+    if (this.overlay.has(path)) return this.overlay.get(path);
+    const b = this.base;
+    if (b.kind === 'snapshot' && b.preimages.has(path)) return b.preimages.get(path);
+    // cx copies a node into the transaction at its first touch: later reads see that copy.
+    if (b.kind === 'live' && b.touched.has(path)) return b.touched.get(path);
+    const node = this.under.get(path);
+    if (b.kind === 'live') b.touched.set(path, node);
+    return node;
+  }
+
+  set(path: string, node: Node | undefined): void {
+    const old = this.get(path);
+    if (old) this.delta(old.perms[0].domid, -1);
+    if (node) this.delta(node.perms[0].domid, 1);
+    this.overlay.set(path, node);
+  }
+
+  owned(domid: number): number {
+    return this.under.owned(domid) + (this.ownedDelta.get(domid) ?? 0);
+  }
+
+  /** Writes the overlay into the live tree. */
+  applyTo(target: NodeView): void {
+    for (const [path, node] of this.overlay) target.set(path, node);
+  }
+
+  private delta(domid: number, by: number): void {
+    this.ownedDelta.set(domid, (this.ownedDelta.get(domid) ?? 0) + by);
+  }
+}
+
+/** One operation of a transaction, kept so that oxenstored-style commit can replay it. */
+/** What one operation did: its reply (null for a plain OK) and the watch events it caused. */
+export interface Outcome {
+  reply: unknown;
+  events: NodeEvent[];
+}
+
+export interface TxOperation {
+  run(view: NodeView): Outcome;
+  /** The answer it gave (value or error name), compared on replay. */
+  answer: string;
+  writes: boolean;
+}
+
+export interface Transaction {
+  id: number;
+  view: TransactionView;
+  operations: TxOperation[];
+  /** Events queued by the transaction's writes; they fire on successful commit only. */
+  events: NodeEvent[];
+}
+
+export function startTransaction(flavour: Flavour, live: LiveTree, id: number): Transaction {
+  const base: Base = flavour.transactions === 'generation' ? { kind: 'live', touched: new Map() } : { kind: 'snapshot', preimages: live.openSnapshot() };
+  return { id, view: new TransactionView(live, base), operations: [], events: [] };
+}
+
+/** Drops a transaction without applying it (END `F`, disconnect, reset). */
+export function abortTransaction(live: LiveTree, tx: Transaction): void {
+  if (tx.view.base.kind === 'snapshot') live.closeSnapshot(tx.view.base.preimages);
+}
+
+/** Runs an operation, turning its outcome or errno into the answer string replay compares. */
+export function answerOf(run: () => Outcome): { answer: string; outcome?: Outcome; error?: unknown } {
+  try {
+    const outcome = run();
+    const r = outcome.reply;
+    return { answer: `ok:${Buffer.isBuffer(r) ? r.toString('latin1') : JSON.stringify(r)}`, outcome };
+  } catch (e) {
+    if (!isAffinityError(e)) throw e;
+    return { answer: `err:${e.errno}`, error: e };
+  }
+}
+
+/** Commits (END `T`): returns the events to fire, or throws EAGAIN leaving the live tree as it was. */
+export function commitTransaction(live: LiveTree, tx: Transaction): NodeEvent[] {
+  const base = tx.view.base;
+  if (base.kind === 'live') {
+    for (const [path, node] of base.touched) {
+      if (live.get(path) !== node) fail('EAGAIN', `${path} changed since the transaction first used it`);
+    }
+    tx.view.applyTo(live);
+    return tx.events;
+  }
+  abortTransaction(live, tx);
+  if (!tx.operations.some((op) => op.writes)) return [];
+  if (base.kind === 'snapshot' && base.preimages.size === 0) {
+    tx.view.applyTo(live);
+    return tx.events;
+  }
+  const replay = new TransactionView(live, { kind: 'direct' });
+  const events: NodeEvent[] = [];
+  for (const op of tx.operations) {
+    const again = answerOf(() => op.run(replay));
+    if (again.answer !== op.answer) fail('EAGAIN', 'replaying the transaction on the changed store gave a different answer');
+    if (again.outcome) events.push(...again.outcome.events);
+  }
+  replay.applyTo(live);
+  return events;
+}

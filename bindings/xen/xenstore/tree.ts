@@ -1,0 +1,246 @@
+/**
+ * The node tree and the operations on it (spec xen-hypervisor.md §10.2, §10.4, §10.5).
+ *
+ * Nodes are immutable records kept in a map by absolute path; every change replaces the
+ * record, so a record's identity is its generation (what C xenstored's per-node generation
+ * count and oxenstored's physical node equality both compare). The operations here work on a
+ * {@link NodeView} — the live tree or a transaction's view of it — and return the watch events
+ * they cause; the caller decides when those fire (at once, or at commit).
+ */
+import { fail } from '../../errors.js';
+import type { Flavour } from './flavour.js';
+import { baseName, childPath, parentOf } from './paths.js';
+import { accessFor, samePerms, type Access, type Caller, type Perm } from './perms.js';
+
+export interface Node {
+  readonly value: Buffer;
+  readonly perms: readonly Perm[];
+  /** Child names in creation order (C xenstored's order; oxenstored sorts on output). */
+  readonly children: readonly string[];
+}
+
+/** Read/replace access to nodes by absolute path; `set(path, undefined)` deletes one node. */
+export interface NodeView {
+  get(path: string): Node | undefined;
+  set(path: string, node: Node | undefined): void;
+  /** Number of nodes owned by `domid` as this view sees them (quota `nodes`/`maxentity`). */
+  owned(domid: number): number;
+}
+
+/** A watch event an operation caused (spec §10.6). */
+export interface NodeEvent {
+  path: string;
+  /** Watches on ancestors also fire (`true`), or only watches on exactly this path. */
+  subtree: boolean;
+  /** Permission lists to check the watcher against (old and new); empty ⇒ always delivered. */
+  perms: (readonly Perm[])[];
+  /** ox RM: watches registered anywhere below `path` fire too, with their own path. */
+  watchesBelow?: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+/** Default permissions of `/`: owned by dom0, nobody else may read or write. */
+export const ROOT_PERMS: readonly Perm[] = [{ letter: 'n', domid: 0 }];
+
+export function emptyNode(perms: readonly Perm[]): Node {
+  return { value: EMPTY, perms, children: [] };
+}
+
+/** The nearest existing ancestor of `path` (which may be `/`). */
+function nearestAncestor(view: NodeView, path: string): { path: string; node: Node | undefined } {
+  let p = parentOf(path);
+  for (;;) {
+    const node = view.get(p);
+    if (node || p === '/') return { path: p, node };
+    p = parentOf(p);
+  }
+}
+
+/**
+ * Error for a missing node (C xenstored `errno_from_parents`): ENOENT, unless the flavour hides
+ * existence from callers that cannot read the nearest existing ancestor (then EACCES).
+ */
+function missing(flavour: Flavour, view: NodeView, caller: Caller, path: string): never {
+  if (flavour.hideMissingUnderUnreadable && !caller.privileged) {
+    const anc = nearestAncestor(view, path).node;
+    if (anc && !accessFor(caller, anc.perms).read) fail('EACCES', `no permission to know whether ${path} exists`);
+  }
+  return fail('ENOENT', `${path} does not exist`);
+}
+
+/** `get_node(conn, path, perm)`: the node, or ENOENT/EACCES. */
+export function accessNode(flavour: Flavour, view: NodeView, caller: Caller, path: string, need: keyof Access): Node {
+  const node = view.get(path);
+  if (!node) return missing(flavour, view, caller, path);
+  if (!accessFor(caller, node.perms)[need]) fail('EACCES', `domain ${caller.domid} may not ${need === 'owner' ? 'change permissions of' : need} ${path}`);
+  return node;
+}
+
+/** Size C xenstored charges a node record (header + perms + value + child names), quota `node-size`. */
+function recordSize(node: Node): number {
+  return 16 + 8 * node.perms.length + node.value.length + node.children.reduce((n, c) => n + c.length + 1, 0);
+}
+
+function checkValueSize(flavour: Flavour, caller: Caller, value: Buffer): void {
+  const max = caller.privileged ? flavour.valueMax.dom0 : flavour.valueMax.domU;
+  if (max !== null && value.length > max) fail(flavour.quota.valueError, `value of ${value.length} bytes is over the ${flavour.name} limit of ${max}`);
+}
+
+function checkNodeSize(flavour: Flavour, caller: Caller, node: Node): void {
+  if (caller.privileged || flavour.nodeSizeMax === null) return;
+  if (recordSize(node) > flavour.nodeSizeMax) fail(flavour.quota.error, `node record of ${recordSize(node)} bytes is over the quota of ${flavour.nodeSizeMax}`);
+}
+
+/** Children in the flavour's DIRECTORY order. */
+export function listChildren(flavour: Flavour, node: Node): string[] {
+  const names = [...node.children];
+  return flavour.directoryOrder === 'sorted' ? names.sort() : names;
+}
+
+/**
+ * Creates `path` and any missing parents (C xenstored `create_node`/`construct_node`): the
+ * nearest existing ancestor must be writable; each new node inherits its parent's permissions,
+ * with the creator as owner when the creator is unprivileged (§10.5).
+ */
+function createNode(flavour: Flavour, view: NodeView, caller: Caller, path: string, value: Buffer): void {
+  const anc = nearestAncestor(view, path);
+  if (!anc.node) return missing(flavour, view, caller, path);
+  if (!accessFor(caller, anc.node.perms).write) fail('EACCES', `domain ${caller.domid} may not create nodes under ${anc.path}`);
+  const chain: string[] = [];
+  for (let p = path; p !== anc.path; p = parentOf(p)) chain.unshift(p);
+  if (!caller.privileged && view.owned(caller.domid) + chain.length > flavour.quota.entries) {
+    fail(flavour.quota.error, `domain ${caller.domid} would own more than ${flavour.quota.entries} nodes`);
+  }
+  let parentPath = anc.path;
+  let parent = anc.node;
+  for (const p of chain) {
+    const perms = caller.privileged ? parent.perms : [{ letter: parent.perms[0].letter, domid: caller.domid }, ...parent.perms.slice(1)];
+    const node: Node = { value: p === path ? value : EMPTY, perms, children: [] };
+    const newParent: Node = { ...parent, children: [...parent.children, baseName(p)] };
+    checkNodeSize(flavour, caller, newParent);
+    checkNodeSize(flavour, caller, node);
+    view.set(parentPath, newParent);
+    view.set(p, node);
+    parentPath = p;
+    parent = node;
+  }
+}
+
+/** XS_READ. */
+export function readNode(flavour: Flavour, view: NodeView, caller: Caller, path: string): Buffer {
+  return accessNode(flavour, view, caller, path, 'read').value;
+}
+
+/** XS_WRITE: replaces the value, creating the node and its parents if missing. */
+export function writeNode(flavour: Flavour, view: NodeView, caller: Caller, path: string, value: Buffer): NodeEvent[] {
+  checkValueSize(flavour, caller, value);
+  const node = view.get(path);
+  if (node) {
+    if (!accessFor(caller, node.perms).write) fail('EACCES', `domain ${caller.domid} may not write ${path}`);
+    const updated = { ...node, value };
+    checkNodeSize(flavour, caller, updated);
+    view.set(path, updated);
+  } else {
+    createNode(flavour, view, caller, path, value);
+  }
+  return [{ path, subtree: true, perms: [view.get(path)!.perms] }];
+}
+
+/** XS_MKDIR: creates an empty node; an existing node is left alone (and fires nothing). */
+export function makeNode(flavour: Flavour, view: NodeView, caller: Caller, path: string): NodeEvent[] {
+  const node = view.get(path);
+  if (node) {
+    if (!accessFor(caller, node.perms).write) fail('EACCES', `domain ${caller.domid} may not write ${path}`);
+    return [];
+  }
+  createNode(flavour, view, caller, path, EMPTY);
+  return [{ path, subtree: true, perms: [view.get(path)!.perms] }];
+}
+
+/** Every path of the subtree at `path`, parents before children. */
+export function subtreePaths(view: NodeView, path: string): string[] {
+  const out: string[] = [];
+  const stack = [path];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    const node = view.get(p);
+    if (!node) continue;
+    out.push(p);
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push(childPath(p, node.children[i]));
+  }
+  return out;
+}
+
+/**
+ * XS_RM: removes the node and its subtree. A missing node whose parent exists is fine; a
+ * missing parent is ENOENT. `/` is refused by cx and empties the tree on ox (§6).
+ */
+export function removeNode(flavour: Flavour, view: NodeView, caller: Caller, path: string): NodeEvent[] {
+  if (path === '/' && flavour.rmRoot === 'EINVAL') fail('EINVAL', 'the root node cannot be removed');
+  const node = view.get(path);
+  if (!node) {
+    if (!view.get(parentOf(path))) return missing(flavour, view, caller, path);
+    return [];
+  }
+  if (!accessFor(caller, node.perms).write) fail('EACCES', `domain ${caller.domid} may not remove ${path}`);
+  const removed = subtreePaths(view, path);
+  const events: NodeEvent[] = [{ path, subtree: true, perms: [node.perms], watchesBelow: flavour.rmEventsBelow === 'registered-watches' }];
+  if (flavour.rmEventsBelow === 'removed-nodes') {
+    for (const p of removed.slice(1)) events.push({ path: p, subtree: false, perms: [view.get(p)!.perms] });
+  }
+  if (path === '/') {
+    for (const p of removed.slice(1)) view.set(p, undefined);
+    view.set('/', { ...node, children: [] });
+    return events;
+  }
+  for (let i = removed.length - 1; i >= 0; i--) view.set(removed[i], undefined);
+  const parentPath = parentOf(path);
+  const parent = view.get(parentPath)!;
+  const name = baseName(path);
+  view.set(parentPath, { ...parent, children: parent.children.filter((c) => c !== name) });
+  return events;
+}
+
+/** XS_DIRECTORY: child names in the flavour's order. */
+export function directoryOf(flavour: Flavour, view: NodeView, caller: Caller, path: string): string[] {
+  return listChildren(flavour, accessNode(flavour, view, caller, path, 'read'));
+}
+
+/** XS_GET_PERMS. */
+export function permsOf(flavour: Flavour, view: NodeView, caller: Caller, path: string): readonly Perm[] {
+  return accessNode(flavour, view, caller, path, 'read').perms;
+}
+
+/**
+ * XS_SET_PERMS: only the owner (or a privileged caller) may; an unprivileged owner may not give
+ * the node away (EPERM) nor list more entries than its quota allows.
+ */
+export function setNodePerms(flavour: Flavour, view: NodeView, caller: Caller, path: string, perms: readonly Perm[]): NodeEvent[] {
+  if (perms.length === 0) fail('EINVAL', 'a permission list needs at least the owner entry');
+  const node = view.get(path);
+  if (!node) return missing(flavour, view, caller, path);
+  const access = accessFor(caller, node.perms);
+  if (!access.write || !access.owner) fail('EACCES', `domain ${caller.domid} does not own ${path}`);
+  if (!caller.privileged) {
+    const max = flavour.quota.permsPerNode;
+    if (max !== null && perms.length > max) fail(flavour.quota.error, `${perms.length} permission entries are over the quota of ${max}`);
+    if (perms[0].domid !== node.perms[0].domid) fail('EPERM', `domain ${caller.domid} may not change the owner of ${path}`);
+  }
+  const updated = { ...node, perms: [...perms] };
+  checkNodeSize(flavour, caller, updated);
+  view.set(path, updated);
+  return [{ path, subtree: true, perms: samePerms(node.perms, perms) ? [perms] : [node.perms, perms] }];
+}
+
+/** Top-most nodes owned by `domid` (their subtrees go with them when the domain dies). */
+export function nodesOwnedBy(view: NodeView, domid: number): string[] {
+  const out: string[] = [];
+  const stack = ['/'];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    const node = view.get(p)!;
+    if (p !== '/' && node.perms[0].domid === domid) out.push(p);
+    else for (const c of node.children) stack.push(childPath(p, c));
+  }
+  return out;
+}
