@@ -13,6 +13,7 @@
  * kernel/firmware loading, cpuid policy.
  */
 import { AffinityError, fail, type ErrnoName } from '../errors.js';
+import { bitStringToCpumap } from '../mask/formats/bitstring.js';
 
 /** `XEN_VCPUAFFINITY_HARD` (public/domctl.h). */
 export const XEN_VCPUAFFINITY_HARD = 1 << 0;
@@ -251,38 +252,15 @@ export function getFlags(xc: XenguestXenctrl, store: XenguestStore, args: Xengue
 }
 
 /**
- * The cpumap configure_vcpus builds from a bit-string (spec §6 step 2): char j is pCPU j, only
- * `'1'` sets a bit (any other character means "not set", no error), at most `bits` characters
- * are looked at. Returns a zeroed map of `bytes` bytes with those bits set (LSB-first).
- */
-export function affinityStringToCpumap(s: string, bytes: number): Uint8Array {
-  const map = new Uint8Array(bytes);
-  const len = Math.min(s.length, bytes * 8);
-  let j = s.indexOf('1');
-  while (j >= 0 && j < len) {
-    map[j >> 3]! |= 1 << (j & 7);
-    j = s.indexOf('1', j + 1);
-  }
-  return map;
-}
-
-/**
  * `configure_vcpus` (spec §6): for each vCPU with an affinity string, HARD affinity from it (a
  * failed call is fatal); then credit1 weight/cap — nonzero values replace Xen's, and a domain
  * whose scheduler is not credit1 keeps its values (logged, not an error).
  */
 export function configureVcpus(xc: XenguestXenctrl, domid: number, flags: XenguestFlags, log: string[]): void {
   const bytes = xc.cpumapSize();
-  // Equal strings give equal maps: parse each distinct string once (xenopsd writes one per vCPU).
-  let lastString: string | null = null;
-  let lastMap = new Uint8Array(0);
   flags.vcpuAffinity.forEach((s, vcpu) => {
     if (s === null) return;
-    if (s !== lastString) {
-      lastString = s;
-      lastMap = affinityStringToCpumap(s, bytes);
-    }
-    fatalOnError('xc_vcpu_setaffinity', () => xc.vcpuSetAffinity(domid, vcpu, lastMap.slice(), null, XEN_VCPUAFFINITY_HARD));
+    fatalOnError('xc_vcpu_setaffinity', () => xc.vcpuSetAffinity(domid, vcpu, cpumapOfAffinity(s, bytes), null, XEN_VCPUAFFINITY_HARD));
   });
   let sdom: { weight: number; cap: number };
   try {
@@ -294,6 +272,17 @@ export function configureVcpus(xc: XenguestXenctrl, domid: number, flags: Xengue
   }
   const next = { weight: flags.vcpuWeight || sdom.weight, cap: flags.vcpuCap || sdom.cap };
   fatalOnError('xc_sched_credit_domain_set', () => xc.schedCreditDomainSet(domid, next));
+}
+
+/**
+ * The cpumap of a `vcpu/<n>/affinity` string (spec §6 step 2: only '1' counts, at most bytes×8
+ * characters). xenopsd writes the same string for every vCPU, so the last one is remembered —
+ * a model shortcut: on a 16384-CPU host each string is 16 KiB. Callers get a private copy.
+ */
+let lastAffinity = { s: '', bytes: -1, map: new Uint8Array(0) };
+function cpumapOfAffinity(s: string, bytes: number): Uint8Array {
+  if (s !== lastAffinity.s || bytes !== lastAffinity.bytes) lastAffinity = { s, bytes, map: bitStringToCpumap(s, bytes) };
+  return lastAffinity.map.slice();
 }
 
 /** `failwith_oss_xc`: a failed libxenctrl call ends xenguest, with the call named in the error. */

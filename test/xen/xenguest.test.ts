@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AffinityError, fail } from '../../bindings/errors.js';
+import { bitStringToCpumap } from '../../bindings/mask/formats/bitstring.js';
 import {
   XEN_VCPUAFFINITY_HARD,
-  affinityStringToCpumap,
   getFlags,
   runXenguest,
   strtoull,
@@ -60,12 +60,12 @@ describe('configure_vcpus bit-string parsing (spec §6 vectors)', () => {
     ['0101 1111', 1, [0b11101010]],
     ['true', 1, [0x00]],
   ])('%j with %i map bytes → %j', (s, bytes, want) => {
-    expect(Array.from(affinityStringToCpumap(s as string, bytes as number))).toEqual(want);
+    expect(Array.from(bitStringToCpumap(s as string, bytes as number))).toEqual(want);
   });
 
   it('only the first cpumap-size×8 characters count', () => {
-    expect(Array.from(affinityStringToCpumap('0'.repeat(16) + '1', 2))).toEqual([0, 0]);
-    expect(Array.from(affinityStringToCpumap('0'.repeat(15) + '1', 2))).toEqual([0, 0x80]);
+    expect(Array.from(bitStringToCpumap('0'.repeat(16) + '1', 2))).toEqual([0, 0]);
+    expect(Array.from(bitStringToCpumap('0'.repeat(15) + '1', 2))).toEqual([0, 0x80]);
   });
 });
 
