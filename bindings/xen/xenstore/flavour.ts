@@ -41,6 +41,8 @@ export interface Flavour {
     error: ErrnoName;
     valueError: ErrnoName;
   };
+  /** An unprivileged owner naming another owner in SET_PERMS: cx EPERM, ox EACCES (observed). */
+  changeOwnerError: ErrnoName;
   /** Unknown transaction id, on any request including TRANSACTION_END: cx ENOENT, ox EIO. */
   unknownTransaction: ErrnoName;
   /** RELEASE / RESUME of a domain that is not introduced: cx ENOENT, ox EINVAL. */
@@ -81,6 +83,7 @@ export const CXENSTORED: Flavour = {
   valueMax: { dom0: null, domU: null },
   nodeSizeMax: 2048,
   quota: { entries: 1000, watches: 128, transactions: 10, permsPerNode: 5, error: 'ENOSPC', valueError: 'ENOSPC' },
+  changeOwnerError: 'EPERM',
   unknownTransaction: 'ENOENT',
   unknownDomain: 'ENOENT',
   transactions: 'generation',
@@ -104,6 +107,7 @@ export const OXENSTORED: Flavour = {
   nodeSizeMax: null,
   // Debian's oxenstored.conf: quota-maxentity 1000, quota-maxwatch 100, quota-transaction 10.
   quota: { entries: 1000, watches: 100, transactions: 10, permsPerNode: null, error: 'EQUOTA', valueError: 'E2BIG' },
+  changeOwnerError: 'EACCES',
   unknownTransaction: 'EIO',
   unknownDomain: 'EINVAL',
   transactions: 'snapshot-replay',

@@ -224,7 +224,7 @@ export function setNodePerms(flavour: Flavour, view: NodeView, caller: Caller, p
   if (!caller.privileged) {
     const max = flavour.quota.permsPerNode;
     if (max !== null && perms.length > max) fail(flavour.quota.error, `${perms.length} permission entries are over the quota of ${max}`);
-    if (perms[0].domid !== node.perms[0].domid) fail('EPERM', `domain ${caller.domid} may not change the owner of ${path}`);
+    if (perms[0].domid !== node.perms[0].domid) fail(flavour.changeOwnerError, `domain ${caller.domid} may not change the owner of ${path}`);
   }
   const updated = { ...node, perms: [...perms] };
   checkNodeSize(flavour, caller, updated);
