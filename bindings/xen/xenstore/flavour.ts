@@ -60,6 +60,8 @@ export interface Flavour {
    * match only; ox fires every watch registered below the removed path, with its own path.
    */
   rmEventsBelow: 'removed-nodes' | 'registered-watches';
+  /** One change reaching a connection through several of its watches with the same path and token is sent once (cx coalesces identical events). */
+  coalesceEvents: boolean;
   /** A missing node under an ancestor the caller cannot read: EACCES (cx) or ENOENT (ox). */
   hideMissingUnderUnreadable: boolean;
   /** INTRODUCE argument checks: cx rejects evtchn 0 and accepts domid 0; ox the reverse (observed). */
@@ -88,6 +90,7 @@ export const CXENSTORED: Flavour = {
   unknownDomain: 'ENOENT',
   transactions: 'generation',
   rmEventsBelow: 'removed-nodes',
+  coalesceEvents: true,
   hideMissingUnderUnreadable: true,
   introduce: { rejectPortZero: true, rejectDomid0: false, strictNumbers: false },
   setTargetNeedsIntroducedTarget: true,
@@ -112,6 +115,7 @@ export const OXENSTORED: Flavour = {
   unknownDomain: 'EINVAL',
   transactions: 'snapshot-replay',
   rmEventsBelow: 'registered-watches',
+  coalesceEvents: false,
   hideMissingUnderUnreadable: false,
   introduce: { rejectPortZero: false, rejectDomid0: true, strictNumbers: true },
   setTargetNeedsIntroducedTarget: false,

@@ -133,7 +133,9 @@ export class XenstoreStore {
       inner.applyTo(t.view);
       return out;
     });
-    t.operations.push({ run: (view) => op(view, caller), answer: attempt.answer, writes });
+    // Only an operation that changed something makes the transaction a writer (ox `add_wop`):
+    // failed writes, MKDIR of an existing node and RM of a missing one do not.
+    t.operations.push({ run: (view) => op(view, caller), answer: attempt.answer, writes: (attempt.outcome?.events.length ?? 0) > 0 });
     if (!attempt.outcome) throw attempt.error;
     t.events.push(...attempt.outcome.events);
     return attempt.outcome;
@@ -144,7 +146,7 @@ export class XenstoreStore {
   }
 
   private fire(events: readonly NodeEvent[]): void {
-    for (const e of events) fireNodeEvent(this.sessions, e);
+    for (const e of events) fireNodeEvent(this.flavour, this.sessions, e);
   }
 
   private path(who: Who, path: string): string {
@@ -309,7 +311,7 @@ export class XenstoreStore {
 
   /** XS_UNWATCH. */
   unwatch(who: Who, path: string, token: string): void {
-    removeWatch(this.flavour, this.sessionOf(who), path, token);
+    removeWatch(this.sessionOf(who), path, token);
   }
 
   /** XS_RESET_WATCHES: drops the session's watches and open transactions. */

@@ -4,7 +4,7 @@
  */
 import { fail } from '../../errors.js';
 import type { Flavour } from './flavour.js';
-import { canonicalWatchPath, isAtOrBelow, isSpecial, relativeTo } from './paths.js';
+import { canonicalWatchPath, domainPath, isAtOrBelow, isSpecial, relativeTo } from './paths.js';
 import { accessFor, type Caller } from './perms.js';
 import type { NodeEvent } from './tree.js';
 
@@ -41,8 +41,9 @@ export function addWatch(flavour: Flavour, watcher: Watcher, path: string, token
 }
 
 /** XS_UNWATCH: ENOENT if there is no such watch. */
-export function removeWatch(flavour: Flavour, watcher: Watcher, path: string, token: string): void {
-  const abs = canonicalWatchPath(flavour, watcher.caller().domid, path);
+export function removeWatch(watcher: Watcher, path: string, token: string): void {
+  // Both daemons only look the watch up: an invalid path is simply not watched (ENOENT, observed).
+  const abs = path.startsWith('/') || isSpecial(path) ? path : `${domainPath(watcher.caller().domid)}/${path}`;
   if (!watcher.watches.delete(key(abs, token))) fail('ENOENT', `no watch on ${path} with token ${JSON.stringify(token)}`);
 }
 
@@ -57,16 +58,25 @@ function permitted(caller: Caller, event: NodeEvent): boolean {
 }
 
 /** Fires one node event at every matching watch of every watcher. */
-export function fireNodeEvent(watchers: Iterable<Watcher>, event: NodeEvent): void {
+export function fireNodeEvent(flavour: Flavour, watchers: Iterable<Watcher>, event: NodeEvent): void {
   for (const w of watchers) {
     const caller = w.caller();
     if (!permitted(caller, event)) continue;
+    const sent = flavour.coalesceEvents ? new Set<string>() : undefined;
+    const deliver = (path: string, token: string) => {
+      if (sent) {
+        const k = `${path}\0${token}`;
+        if (sent.has(k)) return;
+        sent.add(k);
+      }
+      w.deliver(path, token);
+    };
     for (const watch of w.watches.values()) {
       if (isSpecial(watch.abs)) continue;
       if (event.subtree ? isAtOrBelow(event.path, watch.abs) : event.path === watch.abs) {
-        w.deliver(eventPathFor(caller, watch, event.path), watch.token);
+        deliver(eventPathFor(caller, watch, event.path), watch.token);
       } else if (event.watchesBelow && isAtOrBelow(watch.abs, event.path)) {
-        w.deliver(watch.path, watch.token);
+        deliver(watch.path, watch.token);
       }
     }
   }

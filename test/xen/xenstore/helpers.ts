@@ -108,7 +108,7 @@ export async function startOurs(flavour: FlavourName): Promise<XenstoreServer> {
 /** A raw wire client: sends messages and collects what comes back, replies and events apart. */
 export class RawClient {
   private readonly reader = new FrameReader();
-  private readonly waiting: ((m: XsMessage) => void)[] = [];
+  private readonly waiting: ((m: XsMessage | 'CLOSED') => void)[] = [];
   readonly events: string[] = [];
   closed = false;
 
@@ -124,6 +124,7 @@ export class RawClient {
     });
     sock.on('close', () => {
       this.closed = true;
+      for (const w of this.waiting.splice(0)) w('CLOSED');
     });
     sock.on('error', () => {});
   }
@@ -144,19 +145,15 @@ export class RawClient {
   nextReply(timeoutMs = 2000): Promise<XsMessage | 'TIMEOUT' | 'CLOSED'> {
     return new Promise((ok) => {
       if (this.closed) return ok('CLOSED');
+      const take = (m: XsMessage | 'CLOSED') => {
+        clearTimeout(timer);
+        ok(m);
+      };
       const timer = setTimeout(() => {
         this.waiting.splice(this.waiting.indexOf(take), 1);
         ok(this.closed ? 'CLOSED' : 'TIMEOUT');
       }, timeoutMs);
-      const take = (m: XsMessage) => {
-        clearTimeout(timer);
-        ok(m);
-      };
       this.waiting.push(take);
-      this.sock.once('close', () => {
-        clearTimeout(timer);
-        ok('CLOSED');
-      });
     });
   }
 
