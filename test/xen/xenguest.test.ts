@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AffinityError, fail } from '../../bindings/errors.js';
 import { bitStringToCpumap } from '../../bindings/mask/formats/bitstring.js';
+import { createStore } from '../../bindings/xen/xenstore/store.js';
+import { dom0Store } from '../../bindings/xen/xenopsd/build.js';
 import {
   XEN_VCPUAFFINITY_HARD,
   getFlags,
@@ -196,5 +198,20 @@ describe('configure_vcpus and the build (spec §6)', () => {
     };
     expect(() => runXenguest(xc, mapStore({}), ARGS)).toThrow(TypeError);
     expect(new AffinityError('EINVAL', 'x').code).toBe(22);
+  });
+});
+
+describe('get_flags against the real Xenstore store', () => {
+  it.each(['cxenstored', 'oxenstored'] as const)('%s: values read back, missing keys, acpi written back', (flavour) => {
+    const xs = createStore({ flavour });
+    const store = dom0Store(xs);
+    store.write('/local/domain/7/platform/vcpu/number', '2');
+    store.write('/local/domain/7/platform/vcpu/1/affinity', '0110');
+    store.write('/local/domain/7/platform/vcpu/weight', '70000');
+    store.write('/local/domain/7/platform/acpi', 'True');
+    const f = getFlags(recordingXc().xc, store, ARGS, []);
+    expect(f).toMatchObject({ vcpus: 2, vcpuAffinity: [null, '0110'], vcpuWeight: 70000 % 65536, acpi: 1, acpiS3: -1 });
+    expect(xs.read(0, '/local/domain/7/platform/acpi').toString()).toBe('1');
+    expect(xs.read(0, '/local/domain/7/platform/acpi_s3').toString()).toBe('0');
   });
 });

@@ -19,6 +19,7 @@
  */
 import { AffinityError, fail } from '../../errors.js';
 import { XEN_VCPUAFFINITY_HARD, runXenguest, type XenguestArgs, type XenguestResult, type XenguestStore } from '../xenguest.js';
+import { PRIV_DOMID, type XenstoreStore } from '../xenstore/store.js';
 import { makeNuma, type NumaHost, type NumaTopology } from './planner.js';
 import { numaPlacement, type PlacementOutcome, type PlacementState, type PlacementXenctrl } from './placement.js';
 import {
@@ -57,6 +58,25 @@ export interface ToolstackXenctrl extends PlacementXenctrl {
 export interface ToolstackStore extends XenguestStore {
   /** The children of a node (ENOENT when it does not exist). */
   directory(path: string): string[];
+}
+
+/**
+ * The Xenstore as xenopsd and xenguest use it: dom0's connection to the store (xenstore/store.ts).
+ * Values are UTF-8 strings; reading a missing node gives null, as xs_read's NULL.
+ */
+export function dom0Store(xs: XenstoreStore): ToolstackStore {
+  return {
+    read(path) {
+      try {
+        return xs.read(PRIV_DOMID, path).toString('utf8');
+      } catch (e) {
+        if (e instanceof AffinityError && e.errno === 'ENOENT') return null;
+        throw e;
+      }
+    },
+    write: (path, value) => xs.write(PRIV_DOMID, path, value),
+    directory: (path) => xs.directory(PRIV_DOMID, path),
+  };
 }
 
 /** The subset of a xapi VM record that VM.create / VM.build use. */
