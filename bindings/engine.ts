@@ -12,7 +12,7 @@
  * oracle for tests and the baseline for benchmarks.
  */
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { instantiateSync } from '@assemblyscript/loader';
 import { fail } from './errors.js';
 import type { Kernels, KernelKind } from './kernels.js';
@@ -86,22 +86,29 @@ declare const WebAssembly: {
 };
 
 const WASM_FILES: Record<Exclude<KernelKind, 'ts'>, string> = {
-  wasm: '../build/engine.wasm',
-  'wasm-scalar': '../build/engine-scalar.wasm',
+  wasm: 'engine.wasm',
+  'wasm-scalar': 'engine-scalar.wasm',
 };
 const compiled = new Map<KernelKind, WasmModule>();
+
+/**
+ * The compiled module file: `build/` at the package root, found from this module's directory
+ * upwards (sources run from `bindings/`, the package from `dist/`, benchmarks from a deeper tree).
+ */
+function wasmPath(file: string): URL {
+  let dir = new URL('./', import.meta.url);
+  for (let up = 0; up < 4; up++) {
+    const candidate = new URL(`build/${file}`, dir);
+    if (existsSync(candidate)) return candidate;
+    dir = new URL('../', dir);
+  }
+  fail('ENOENT', `build/${file} not found above ${new URL('./', import.meta.url).pathname}: run \`npm run build:wasm\` (npm install does it)`);
+}
 
 function wasmModule(kind: Exclude<KernelKind, 'ts'>): WasmModule {
   let m = compiled.get(kind);
   if (!m) {
-    const url = new URL(WASM_FILES[kind], import.meta.url);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(url);
-    } catch {
-      fail('ENOENT', `${url.pathname} is missing: run \`npm run build:wasm\` (npm install does it)`);
-    }
-    m = new WebAssembly.Module(bytes);
+    m = new WebAssembly.Module(readFileSync(wasmPath(WASM_FILES[kind])));
     compiled.set(kind, m);
   }
   return m;
@@ -336,7 +343,12 @@ export class Engine {
   /** The set bits below `nbits` of the bitmap at `handle`, ascending (one bulk crossing). */
   bitsOf(handle: number, nbits: number): number[] {
     const n = this.k.forEach(handle, nbits, this.outBuf);
-    return Array.from(this.i32.subarray(this.outBuf >>> 2, (this.outBuf >>> 2) + n));
+    const view = this.i32;
+    const base = this.outBuf >>> 2;
+    // A plain loop: Array.from over a typed array is several times slower.
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = view[base + i];
+    return out;
   }
 
   // ---- topology tables and node affinity ---------------------------------------------

@@ -1,0 +1,19 @@
+/**
+ * `npm run bench [subject…]`: runs the benchmark files and prints one markdown table per
+ * subject group, each variant against the group's baseline (the README keeps the latest).
+ */
+import { table, type Row } from './harness.js';
+import { benchMasks } from './masks.bench.js';
+
+const groups: Record<string, { run: () => Promise<Row[]>; baseline: string }> = {
+  masks: { run: benchMasks, baseline: 'wasm-simd' },
+};
+
+const wanted = process.argv.slice(2);
+for (const [name, g] of Object.entries(groups)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  const t0 = performance.now();
+  const rows = await g.run();
+  console.log(`\n## ${name} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+  console.log(table(rows, g.baseline));
+}
