@@ -41,6 +41,8 @@ export interface Flavour {
     error: ErrnoName;
     valueError: ErrnoName;
   };
+  /** UNWATCH with an empty path: cx ENOENT (no such watch), ox EINVAL (observed). */
+  unwatchEmptyPath: ErrnoName;
   /** An unprivileged owner naming another owner in SET_PERMS: cx EPERM, ox EACCES (observed). */
   changeOwnerError: ErrnoName;
   /** Unknown transaction id, on any request including TRANSACTION_END: cx ENOENT, ox EIO. */
@@ -60,10 +62,24 @@ export interface Flavour {
    * match only; ox fires every watch registered below the removed path, with its own path.
    */
   rmEventsBelow: 'removed-nodes' | 'registered-watches';
+  /** A connection's own watch events go out before the reply of the request that caused them (cx) or after it (ox); WATCH's initial event always follows its reply. */
+  ownEventsBeforeReply: boolean;
+  /**
+   * Which permissions decide whether an unprivileged watcher hears a change (spec §10.6,
+   * `watch_permitted`): cx the node's (old and new for SET_PERMS; the parent's once the node
+   * is gone); ox the node's and its parent's, before and after the change (oxenstored
+   * `lookup_watch_perms`). Either way the watcher needs read access through one of them.
+   */
+  watchPerms: 'node-or-parent' | 'node-and-parent-before-and-after';
   /** One change reaching a connection through several of its watches with the same path and token is sent once (cx coalesces identical events). */
   coalesceEvents: boolean;
-  /** A missing node under an ancestor the caller cannot read: EACCES (cx) or ENOENT (ox). */
-  hideMissingUnderUnreadable: boolean;
+  /**
+   * C xenstored `errno_from_parents`: after a failed lookup (missing node, or access denied) cx
+   * looks at the nearest existing ancestor — a missing node under an ancestor the caller cannot
+   * read is EACCES, and in a transaction that ancestor counts as read (a later change of it is
+   * a conflict, observed). ox answers ENOENT and looks at nothing else.
+   */
+  errnoFromParents: boolean;
   /** INTRODUCE argument checks: cx rejects evtchn 0 and accepts domid 0; ox the reverse (observed). */
   introduce: { rejectPortZero: boolean; rejectDomid0: boolean; strictNumbers: boolean };
   /** SET_TARGET naming a target that is not introduced: cx ENOENT, ox accepts (observed). */
@@ -85,13 +101,16 @@ export const CXENSTORED: Flavour = {
   valueMax: { dom0: null, domU: null },
   nodeSizeMax: 2048,
   quota: { entries: 1000, watches: 128, transactions: 10, permsPerNode: 5, error: 'ENOSPC', valueError: 'ENOSPC' },
+  unwatchEmptyPath: 'ENOENT',
   changeOwnerError: 'EPERM',
   unknownTransaction: 'ENOENT',
   unknownDomain: 'ENOENT',
   transactions: 'generation',
   rmEventsBelow: 'removed-nodes',
   coalesceEvents: true,
-  hideMissingUnderUnreadable: true,
+  watchPerms: 'node-or-parent',
+  ownEventsBeforeReply: true,
+  errnoFromParents: true,
   introduce: { rejectPortZero: true, rejectDomid0: false, strictNumbers: false },
   setTargetNeedsIntroducedTarget: true,
   initialNodes: ['/tool', '/tool/xenstored'],
@@ -110,13 +129,16 @@ export const OXENSTORED: Flavour = {
   nodeSizeMax: null,
   // Debian's oxenstored.conf: quota-maxentity 1000, quota-maxwatch 100, quota-transaction 10.
   quota: { entries: 1000, watches: 100, transactions: 10, permsPerNode: null, error: 'EQUOTA', valueError: 'E2BIG' },
+  unwatchEmptyPath: 'EINVAL',
   changeOwnerError: 'EACCES',
   unknownTransaction: 'EIO',
   unknownDomain: 'EINVAL',
   transactions: 'snapshot-replay',
   rmEventsBelow: 'registered-watches',
   coalesceEvents: false,
-  hideMissingUnderUnreadable: false,
+  watchPerms: 'node-and-parent-before-and-after',
+  ownEventsBeforeReply: false,
+  errnoFromParents: false,
   introduce: { rejectPortZero: false, rejectDomid0: true, strictNumbers: true },
   setTargetNeedsIntroducedTarget: false,
   initialNodes: ['/tool', '/tool/xenstored', '/local', '/@introduceDomain', '/@releaseDomain'],

@@ -109,6 +109,8 @@ function answer(store: XenstoreStore, session: Session, msg: XsMessage): Buffer 
       return OK;
     }
     case XsType.IS_DOMAIN_INTRODUCED:
+      // privileged only in both daemons (observed EACCES for a domU, spec §10.2)
+      if (!session.caller().privileged) fail('EACCES', 'XS_IS_DOMAIN_INTRODUCED is for the privileged domain');
       return nulJoin([store.isIntroduced(domidArg(args(payload, 'any')[0], lenient)) ? 'T' : 'F']);
     case XsType.GET_DOMAIN_PATH:
       // Both daemons answer `x` with /local/domain/0 (§6): lenient parsing for this one.

@@ -102,7 +102,7 @@ function serveConnection(store: XenstoreStore, sock: Socket, domid: number, sock
         silent = true;
         return;
       }
-      busy = true;
+      busy = frame.message.type === XsType.WATCH || !store.flavour.ownEventsBeforeReply;
       const reply = handleRequest(store, session, frame.message);
       busy = false;
       send(reply);

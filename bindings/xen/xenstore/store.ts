@@ -311,7 +311,7 @@ export class XenstoreStore {
 
   /** XS_UNWATCH. */
   unwatch(who: Who, path: string, token: string): void {
-    removeWatch(this.sessionOf(who), path, token);
+    removeWatch(this.flavour, this.sessionOf(who), path, token);
   }
 
   /** XS_RESET_WATCHES: drops the session's watches and open transactions. */

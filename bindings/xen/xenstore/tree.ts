@@ -32,10 +32,32 @@ export interface NodeEvent {
   path: string;
   /** Watches on ancestors also fire (`true`), or only watches on exactly this path. */
   subtree: boolean;
-  /** Permission lists to check the watcher against (old and new); empty ⇒ always delivered. */
+  /** Permission lists to check an unprivileged watcher against: one granting read suffices. */
   perms: (readonly Perm[])[];
-  /** ox RM: watches registered anywhere below `path` fire too, with their own path. */
-  watchesBelow?: boolean;
+  /**
+   * ox RM: watches registered anywhere below `path` fire too, with their own path; the map
+   * holds the removed nodes' permissions, which decide those deliveries.
+   */
+  watchesBelow?: ReadonlyMap<string, readonly Perm[]>;
+}
+
+/** A node and its parent at one moment, for {@link eventPerms}. */
+interface Around {
+  parent: Node | undefined;
+  node: Node | undefined;
+}
+
+function around(view: NodeView, path: string): Around {
+  return { parent: path === '/' ? undefined : view.get(parentOf(path)), node: view.get(path) };
+}
+
+/** The permission lists that decide delivery of an event on a node that was `before` and is `after` (see {@link Flavour.watchPerms}). */
+function eventPerms(flavour: Flavour, before: Around, after: Around): (readonly Perm[])[] {
+  if (flavour.watchPerms === 'node-and-parent-before-and-after') {
+    return [before.parent, before.node, after.parent, after.node].filter((n): n is Node => n !== undefined).map((n) => n.perms);
+  }
+  if (after.node) return before.node && !samePerms(before.node.perms, after.node.perms) ? [before.node.perms, after.node.perms] : [after.node.perms];
+  return after.parent ? [after.parent.perms] : [];
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -57,22 +79,28 @@ function nearestAncestor(view: NodeView, path: string): { path: string; node: No
 }
 
 /**
- * Error for a missing node (C xenstored `errno_from_parents`): ENOENT, unless the flavour hides
- * existence from callers that cannot read the nearest existing ancestor (then EACCES).
+ * Error for a missing node (C xenstored `errno_from_parents`): ENOENT, unless the flavour
+ * looks at the nearest existing ancestor and the caller cannot read it (then EACCES).
  */
 function missing(flavour: Flavour, view: NodeView, caller: Caller, path: string): never {
-  if (flavour.hideMissingUnderUnreadable && !caller.privileged) {
+  if (flavour.errnoFromParents) {
     const anc = nearestAncestor(view, path).node;
-    if (anc && !accessFor(caller, anc.perms).read) fail('EACCES', `no permission to know whether ${path} exists`);
+    if (anc && !caller.privileged && !accessFor(caller, anc.perms).read) fail('EACCES', `no permission to know whether ${path} exists`);
   }
   return fail('ENOENT', `${path} does not exist`);
+}
+
+/** EACCES for an existing node; cx looks at the ancestors first (a transaction read, see {@link Flavour.errnoFromParents}). */
+function denied(flavour: Flavour, view: NodeView, path: string, message: string): never {
+  if (flavour.errnoFromParents) nearestAncestor(view, path);
+  return fail('EACCES', message);
 }
 
 /** `get_node(conn, path, perm)`: the node, or ENOENT/EACCES. */
 export function accessNode(flavour: Flavour, view: NodeView, caller: Caller, path: string, need: keyof Access): Node {
   const node = view.get(path);
   if (!node) return missing(flavour, view, caller, path);
-  if (!accessFor(caller, node.perms)[need]) fail('EACCES', `domain ${caller.domid} may not ${need === 'owner' ? 'change permissions of' : need} ${path}`);
+  if (!accessFor(caller, node.perms)[need]) denied(flavour, view, path, `domain ${caller.domid} may not ${need === 'owner' ? 'change permissions of' : need} ${path}`);
   return node;
 }
 
@@ -134,27 +162,29 @@ export function readNode(flavour: Flavour, view: NodeView, caller: Caller, path:
 /** XS_WRITE: replaces the value, creating the node and its parents if missing. */
 export function writeNode(flavour: Flavour, view: NodeView, caller: Caller, path: string, value: Buffer): NodeEvent[] {
   checkValueSize(flavour, caller, value);
-  const node = view.get(path);
+  const before = around(view, path);
+  const node = before.node;
   if (node) {
-    if (!accessFor(caller, node.perms).write) fail('EACCES', `domain ${caller.domid} may not write ${path}`);
+    if (!accessFor(caller, node.perms).write) denied(flavour, view, path, `domain ${caller.domid} may not write ${path}`);
     const updated = { ...node, value };
     checkNodeSize(flavour, caller, updated);
     view.set(path, updated);
   } else {
     createNode(flavour, view, caller, path, value);
   }
-  return [{ path, subtree: true, perms: [view.get(path)!.perms] }];
+  return [{ path, subtree: true, perms: eventPerms(flavour, before, around(view, path)) }];
 }
 
 /** XS_MKDIR: creates an empty node; an existing node is left alone (and fires nothing). */
 export function makeNode(flavour: Flavour, view: NodeView, caller: Caller, path: string): NodeEvent[] {
   const node = view.get(path);
   if (node) {
-    if (!accessFor(caller, node.perms).write) fail('EACCES', `domain ${caller.domid} may not write ${path}`);
+    if (!accessFor(caller, node.perms).write) denied(flavour, view, path, `domain ${caller.domid} may not write ${path}`);
     return [];
   }
+  const before = around(view, path);
   createNode(flavour, view, caller, path, EMPTY);
-  return [{ path, subtree: true, perms: [view.get(path)!.perms] }];
+  return [{ path, subtree: true, perms: eventPerms(flavour, before, around(view, path)) }];
 }
 
 /** Every path of the subtree at `path`, parents before children. */
@@ -182,9 +212,12 @@ export function removeNode(flavour: Flavour, view: NodeView, caller: Caller, pat
     if (!view.get(parentOf(path))) return missing(flavour, view, caller, path);
     return [];
   }
-  if (!accessFor(caller, node.perms).write) fail('EACCES', `domain ${caller.domid} may not remove ${path}`);
+  if (!accessFor(caller, node.perms).write) denied(flavour, view, path, `domain ${caller.domid} may not remove ${path}`);
   const removed = subtreePaths(view, path);
-  const events: NodeEvent[] = [{ path, subtree: true, perms: [node.perms], watchesBelow: flavour.rmEventsBelow === 'registered-watches' }];
+  const before = around(view, path);
+  const after: Around = { parent: before.parent, node: undefined };
+  const below = flavour.rmEventsBelow === 'registered-watches' ? new Map(removed.map((p) => [p, view.get(p)!.perms] as const)) : undefined;
+  const events: NodeEvent[] = [{ path, subtree: true, perms: eventPerms(flavour, before, after), watchesBelow: below }];
   if (flavour.rmEventsBelow === 'removed-nodes') {
     for (const p of removed.slice(1)) events.push({ path: p, subtree: false, perms: [view.get(p)!.perms] });
   }
@@ -220,16 +253,17 @@ export function setNodePerms(flavour: Flavour, view: NodeView, caller: Caller, p
   const node = view.get(path);
   if (!node) return missing(flavour, view, caller, path);
   const access = accessFor(caller, node.perms);
-  if (!access.write || !access.owner) fail('EACCES', `domain ${caller.domid} does not own ${path}`);
+  if (!access.write || !access.owner) denied(flavour, view, path, `domain ${caller.domid} does not own ${path}`);
   if (!caller.privileged) {
     const max = flavour.quota.permsPerNode;
     if (max !== null && perms.length > max) fail(flavour.quota.error, `${perms.length} permission entries are over the quota of ${max}`);
     if (perms[0].domid !== node.perms[0].domid) fail(flavour.changeOwnerError, `domain ${caller.domid} may not change the owner of ${path}`);
   }
+  const before = around(view, path);
   const updated = { ...node, perms: [...perms] };
   checkNodeSize(flavour, caller, updated);
   view.set(path, updated);
-  return [{ path, subtree: true, perms: samePerms(node.perms, perms) ? [perms] : [node.perms, perms] }];
+  return [{ path, subtree: true, perms: eventPerms(flavour, before, around(view, path)) }];
 }
 
 /** Top-most nodes owned by `domid` (their subtrees go with them when the domain dies). */

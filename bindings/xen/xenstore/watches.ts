@@ -4,8 +4,8 @@
  */
 import { fail } from '../../errors.js';
 import type { Flavour } from './flavour.js';
-import { canonicalWatchPath, domainPath, isAtOrBelow, isSpecial, relativeTo } from './paths.js';
-import { accessFor, type Caller } from './perms.js';
+import { canonicalWatchPath, domainPath, isAtOrBelow, isSpecial, parentOf, relativeTo } from './paths.js';
+import { accessFor, type Caller, type Perm } from './perms.js';
 import type { NodeEvent } from './tree.js';
 
 export interface Watch {
@@ -41,8 +41,9 @@ export function addWatch(flavour: Flavour, watcher: Watcher, path: string, token
 }
 
 /** XS_UNWATCH: ENOENT if there is no such watch. */
-export function removeWatch(watcher: Watcher, path: string, token: string): void {
+export function removeWatch(flavour: Flavour, watcher: Watcher, path: string, token: string): void {
   // Both daemons only look the watch up: an invalid path is simply not watched (ENOENT, observed).
+  if (path === '') fail(flavour.unwatchEmptyPath, 'empty watch path');
   const abs = path.startsWith('/') || isSpecial(path) ? path : `${domainPath(watcher.caller().domid)}/${path}`;
   if (!watcher.watches.delete(key(abs, token))) fail('ENOENT', `no watch on ${path} with token ${JSON.stringify(token)}`);
 }
@@ -52,16 +53,16 @@ function eventPathFor(caller: Caller, watch: Watch, abs: string): string {
   return watch.path.startsWith('/') || isSpecial(watch.path) ? abs : relativeTo(caller.domid, abs);
 }
 
-/** May this watcher learn of a change to a node with these permissions (`watch_permitted`)? */
-function permitted(caller: Caller, event: NodeEvent): boolean {
-  return caller.privileged || event.perms.length === 0 || event.perms.some((p) => accessFor(caller, p).read);
+/** May this watcher learn of a change guarded by these permission lists (`watch_permitted`, `can_fire_watch`)? */
+function permitted(caller: Caller, perms: readonly (readonly Perm[] | undefined)[]): boolean {
+  return caller.privileged || perms.some((p) => p !== undefined && accessFor(caller, p).read);
 }
 
 /** Fires one node event at every matching watch of every watcher. */
 export function fireNodeEvent(flavour: Flavour, watchers: Iterable<Watcher>, event: NodeEvent): void {
   for (const w of watchers) {
     const caller = w.caller();
-    if (!permitted(caller, event)) continue;
+    const mayHear = permitted(caller, event.perms);
     const sent = flavour.coalesceEvents ? new Set<string>() : undefined;
     const deliver = (path: string, token: string) => {
       if (sent) {
@@ -74,9 +75,9 @@ export function fireNodeEvent(flavour: Flavour, watchers: Iterable<Watcher>, eve
     for (const watch of w.watches.values()) {
       if (isSpecial(watch.abs)) continue;
       if (event.subtree ? isAtOrBelow(event.path, watch.abs) : event.path === watch.abs) {
-        deliver(eventPathFor(caller, watch, event.path), watch.token);
+        if (mayHear) deliver(eventPathFor(caller, watch, event.path), watch.token);
       } else if (event.watchesBelow && isAtOrBelow(watch.abs, event.path)) {
-        deliver(watch.path, watch.token);
+        if (permitted(caller, [event.watchesBelow.get(parentOf(watch.abs)), event.watchesBelow.get(watch.abs)])) deliver(watch.path, watch.token);
       }
     }
   }

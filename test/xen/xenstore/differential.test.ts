@@ -36,12 +36,19 @@ interface Op {
   value?: string;
 }
 
-function generate(seed: number, steps: number): Op[] {
+/** Two mixes: `broad` touches every request type; `conflict` crowds transactions onto few nodes. */
+type Mix = 'broad' | 'conflict';
+
+function generate(seed: number, steps: number, mix: Mix): Op[] {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
-  const d = `/d${seed}`;
-  const paths = [d, `${d}/a`, `${d}/b`, `${d}/a/x`, `${d}/a/y`, `${d}/c/z`, `${d}/b/q`, `/local/domain/5/h`, `/local/domain/5/h/i`, 'r', 'r/s', `${d}/bad.name`, `${d}/`];
-  const perms = [['n0'], ['n0', 'r5'], ['n0', 'b5'], ['r0'], ['n5'], ['b0', 'w5'], ['n0', 'r5', 'w7'], ['q1']];
+  const d = `/d${seed}${mix[0]}`;
+  const paths =
+    mix === 'broad'
+      ? [d, `${d}/a`, `${d}/b`, `${d}/a/x`, `${d}/a/y`, `${d}/c/z`, `${d}/b/q`, `/local/domain/5/h`, `/local/domain/5/h/i`, 'r', 'r/s', 'h', `${d}/bad.name`, `${d}/`, '', '@introduceDomain']
+      : [d, `${d}/a`, `${d}/b`, `${d}/a/x`, 'h', 'h/k'];
+  const perms = [['n0'], ['n0', 'r5'], ['n0', 'b5'], ['r0'], ['n5'], ['b0', 'w5'], ['n0', 'r5', 'w7'], ['n5', 'r0'], ['q1']];
+  const txRate = mix === 'conflict' ? 0.25 : 0.08;
   const ops: Op[] = [];
   const open: Record<Conn, boolean> = { A: false, B: false, U: false };
   for (let i = 0; i < steps; i++) {
@@ -49,21 +56,32 @@ function generate(seed: number, steps: number): Op[] {
     const r = rnd();
     const inTx = open[conn] && rnd() < 0.7;
     const p = pick(paths);
-    if (r < 0.08 && !open[conn]) {
+    if (r < txRate && !open[conn]) {
       ops.push({ conn, type: XsType.TRANSACTION_START, parts: [''], inTx: false });
       open[conn] = true;
-    } else if (r < 0.16 && open[conn]) {
+    } else if (r < 2 * txRate && open[conn]) {
       ops.push({ conn, type: XsType.TRANSACTION_END, parts: [rnd() < 0.8 ? 'T' : 'F'], inTx: true });
       open[conn] = false;
-    } else if (r < 0.36) ops.push({ conn, type: XsType.WRITE, parts: [p], value: pick(['', 'v', 'value', `${i}`]), inTx });
+    } else if (r < 0.36) ops.push({ conn, type: XsType.WRITE, parts: [p], value: pick(['', 'v', 'value', `${i}`, 'x'.repeat(300)]), inTx });
     else if (r < 0.48) ops.push({ conn, type: XsType.READ, parts: [p], inTx });
-    else if (r < 0.54) ops.push({ conn, type: XsType.MKDIR, parts: [p], inTx });
-    else if (r < 0.62) ops.push({ conn, type: XsType.RM, parts: [p], inTx });
-    else if (r < 0.70) ops.push({ conn, type: XsType.DIRECTORY, parts: [p], inTx });
-    else if (r < 0.75) ops.push({ conn, type: XsType.GET_PERMS, parts: [p], inTx });
-    else if (r < 0.83) ops.push({ conn, type: XsType.SET_PERMS, parts: [p, ...pick(perms)], inTx });
-    else if (r < 0.93) ops.push({ conn, type: XsType.WATCH, parts: [pick([...paths, '@introduceDomain']), pick(['t1', 't2'])], inTx: false });
-    else ops.push({ conn, type: XsType.UNWATCH, parts: [pick(paths), pick(['t1', 't2'])], inTx: false });
+    else if (r < 0.53) ops.push({ conn, type: XsType.MKDIR, parts: [p], inTx });
+    else if (r < 0.60) ops.push({ conn, type: XsType.RM, parts: [p], inTx });
+    else if (r < 0.67) ops.push({ conn, type: XsType.DIRECTORY, parts: [p], inTx });
+    else if (r < 0.71) ops.push({ conn, type: XsType.GET_PERMS, parts: [p], inTx });
+    else if (r < 0.79) ops.push({ conn, type: XsType.SET_PERMS, parts: [p, ...pick(perms)], inTx });
+    else if (r < 0.88) ops.push({ conn, type: XsType.WATCH, parts: [pick([...paths, '@releaseDomain']), pick(['t1', 't2'])], inTx: false });
+    else if (r < 0.93) ops.push({ conn, type: XsType.UNWATCH, parts: [pick(paths), pick(['t1', 't2'])], inTx: false });
+    else if (mix === 'broad') {
+      // domain requests: domains 8 and 9 come and go (dom0 only; a domU gets EACCES)
+      const dom = pick(['8', '9']);
+      const q = rnd();
+      if (q < 0.3) ops.push({ conn, type: XsType.INTRODUCE, parts: [dom, '99', '3'], inTx: false });
+      else if (q < 0.55) ops.push({ conn, type: XsType.RELEASE, parts: [dom], inTx: false });
+      else if (q < 0.7) ops.push({ conn, type: XsType.IS_DOMAIN_INTRODUCED, parts: [dom], inTx: false });
+      else if (q < 0.8) ops.push({ conn, type: XsType.GET_DOMAIN_PATH, parts: [dom], inTx: false });
+      else if (q < 0.9) ops.push({ conn, type: XsType.RESUME, parts: [dom], inTx: false });
+      else ops.push({ conn, type: XsType.WRITE, parts: [`/local/domain/${dom}/owned`], value: 'x', inTx: false });
+    } else ops.push({ conn, type: XsType.READ, parts: [p], inTx });
   }
   for (const conn of ['A', 'B', 'U'] as Conn[]) if (open[conn]) ops.push({ conn, type: XsType.TRANSACTION_END, parts: ['T'], inTx: true });
   return ops;
@@ -122,7 +140,7 @@ async function prepare(socket: string): Promise<void> {
   c.close();
 }
 
-const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
+const CASES: [number, Mix][] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((seed) => [seed, seed % 3 === 0 ? 'conflict' : 'broad']);
 
 describe.each<FlavourName>(['cxenstored', 'oxenstored'])('differential: raw wire sequences, our %s vs the real one', (flavour) => {
   let ours: XenstoreServer;
@@ -142,12 +160,12 @@ describe.each<FlavourName>(['cxenstored', 'oxenstored'])('differential: raw wire
     await real?.stop();
   });
 
-  it.each(SEEDS)('seed %i: same replies and events', async (seed) => {
-    const ops = generate(seed, 70);
+  it.each(CASES)('seed %i (%s mix): same replies and events', async (seed, mix) => {
+    const ops = generate(seed, 80, mix);
     const expected = await transcript(realTarget, ops);
     const got = await transcript(ourTarget, ops);
     // XS_DIFF_DUMP=dir keeps both transcripts for a failing seed's investigation
-    if (process.env.XS_DIFF_DUMP) writeFileSync(`${process.env.XS_DIFF_DUMP}/${flavour}-${seed}.txt`, `${expected.join('\n')}\n----- ours -----\n${got.join('\n')}\n`);
+    if (process.env.XS_DIFF_DUMP) writeFileSync(`${process.env.XS_DIFF_DUMP}/${flavour}-${seed}-${mix}.txt`, `${expected.join('\n')}\n----- ours -----\n${got.join('\n')}\n`);
     expect(got).toEqual(expected);
     // the sequence exercised both successes and errors
     expect(expected.some((l) => / -> ERROR /.test(l))).toBe(true);
