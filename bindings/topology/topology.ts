@@ -23,6 +23,7 @@ export type { SyntheticOptions } from './synthetic.js';
 import { hwlocXmlTopology } from './hwloc-xml.js';
 import { topologySpecFromJSON } from './json.js';
 import { syntheticTopology, type SyntheticOptions } from './synthetic.js';
+import { sysfsTopology } from './sysfs.js';
 
 export interface Cpu {
   readonly id: number;
@@ -172,6 +173,11 @@ export class Topology {
   /** From hwloc 2.x XML text, as `lstopo machine.xml` writes it (hwloc-xml.ts). */
   static fromHwlocXml(xmlText: string, name?: string): Topology {
     return new Topology(hwlocXmlTopology(xmlText, name));
+  }
+
+  /** From a Linux sysfs tree: the live `/sys` or a snapshot directory of it (sysfs.ts). */
+  static fromSysfs(root = '/sys'): Topology {
+    return new Topology(sysfsTopology(root));
   }
 
   /** From the JSON form written by {@link Topology.toJSON} (object or text) (json.ts). */
