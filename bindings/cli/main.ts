@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+/**
+ * affinity-engine — the command line: run scenarios, replay traces, stress profiles, mask
+ * arithmetic and the Xenstore daemon. `affinity-engine help` lists the commands.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { AffinityError, fail } from '../errors.js';
+import type { KernelKind } from '../engine.js';
+import { lastValue, parseArgs } from './args.js';
+import { maskCommand } from './mask-command.js';
+import { renderReport } from './report.js';
+import { runScenario } from './runner.js';
+import { loadScenario } from './scenario.js';
+
+const USAGE = `usage: affinity-engine <command> [options]
+
+  run SCENARIO.json | --default   run a scenario and print its report
+      --out RESULTS.json          write the results (deterministic for a seed)
+      --kernels wasm|wasm-scalar|ts   mask kernels (default wasm)
+      --quiet                     no report, no progress bar
+  mask EXPR [--host H] [--from xl|cpulist|hex|hwloc|bits] [--and|--or|--xor|--andnot EXPR]…
+      [--to cpulist|hex|hwloc|taskset|xl|bits] [--nodes] [--weight]
+                                  CPU-set conversion and arithmetic on a host
+                                  (default host: 'pack:4 node:16 core:32 pu:2', 4096 CPUs / 64 nodes)
+  help                            this text
+`;
+
+/** The scenario shipped in the package (scenarios/default.json at the package root). */
+export const DEFAULT_SCENARIO = fileURLToPath(new URL('../../scenarios/default.json', import.meta.url));
+
+function kernelsOption(v: string | undefined): KernelKind {
+  if (v === undefined) return 'wasm';
+  if (v !== 'wasm' && v !== 'wasm-scalar' && v !== 'ts') fail('EINVAL', `--kernels ${v}: expected wasm, wasm-scalar or ts`);
+  return v;
+}
+
+function runCommand(argv: readonly string[]): number {
+  const args = parseArgs(argv, { values: ['out', 'kernels'], flags: ['default', 'quiet'] });
+  const useDefault = args.flags.has('default');
+  if (args.positionals.length !== (useDefault ? 0 : 1)) fail('EINVAL', 'run: give one scenario file, or --default');
+  const file = useDefault ? DEFAULT_SCENARIO : args.positionals[0];
+  const { scenario, topology } = loadScenario(file);
+  const { results, timings } = runScenario(scenario, topology, { kernels: kernelsOption(lastValue(args, 'kernels')) });
+  const out = lastValue(args, 'out');
+  if (out) writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+  if (!args.flags.has('quiet')) process.stdout.write(renderReport(results, timings));
+  return results.steps.some((s) => s.unmet) ? 1 : 0;
+}
+
+const COMMANDS: Record<string, (argv: readonly string[]) => number> = {
+  run: runCommand,
+  mask: (argv) => {
+    process.stdout.write(maskCommand(argv) + '\n');
+    return 0;
+  },
+  help: () => {
+    process.stdout.write(USAGE);
+    return 0;
+  },
+};
+
+function main(argv: readonly string[]): number {
+  const [cmd, ...rest] = argv;
+  const run = cmd === undefined ? undefined : COMMANDS[cmd];
+  if (!run) {
+    process.stderr.write(cmd === undefined ? USAGE : `affinity-engine: unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return run(rest);
+  } catch (e) {
+    if (!(e instanceof AffinityError)) throw e;
+    process.stderr.write(`affinity-engine ${cmd}: ${e.message}\n`);
+    return 2;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));

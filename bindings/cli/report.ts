@@ -1,0 +1,97 @@
+/**
+ * The terminal report of a run: the steps, the summary tables (VMs placed per node set,
+ * node-affinity distribution, failures by errno, load), a per-node bar chart, a node × node
+ * heatmap and the time per phase. Pure functions from results to text.
+ */
+import type { Timings } from './metrics.js';
+import type { Results, StepResult } from './runner.js';
+
+const SHADES = ' ░▒▓█';
+/** Heatmap side, in cells. */
+const HEAT_CELLS = 16;
+
+/** Left/right-aligned columns. */
+export function table(head: readonly string[], rows: readonly (readonly string[])[], right: readonly number[] = []): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: readonly string[]) =>
+    r.map((c, i) => (right.includes(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
+}
+
+/** A horizontal bar of `value` out of `max` in `width` cells (eighths for the last cell). */
+export function bar(value: number, max: number, width: number): string {
+  if (max <= 0 || value <= 0) return '';
+  const eighths = Math.max(1, Math.round((value / max) * width * 8));
+  return '█'.repeat(Math.floor(eighths / 8)) + (eighths % 8 ? '▏▎▍▌▋▊▉'[(eighths % 8) - 1] : '');
+}
+
+/** The step's outcome in one line. */
+export function stepSummary(s: StepResult, width = 72): string {
+  let text: string;
+  if (s.errno) text = s.message ?? s.errno;
+  else text = Object.entries(s.result ?? {}).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  if (s.unmet) text = `UNMET ${Object.entries(s.unmet).map(([k, u]) => `${k}: expected ${JSON.stringify(u.expected)}, got ${JSON.stringify(u.got)}`).join('; ')} | ${text}`;
+  return text.length > width ? text.slice(0, width - 1) + '…' : text;
+}
+
+/** Sorted entries of a count table, largest first, then by key. */
+export function ranked(t: Record<string, number>): [string, number][] {
+  return Object.entries(t).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+function countTable(title: string, what: string, t: Record<string, number>, limit = 12): string[] {
+  const rows = ranked(t);
+  if (rows.length === 0) return [];
+  const max = rows[0][1];
+  const shown = rows.slice(0, limit).map(([k, n]) => [k || '(none)', String(n), bar(n, max, 24)]);
+  const more = rows.length > limit ? [`… ${rows.length - limit} more`] : [];
+  return ['', title, ...table(['set', what, ''], shown, [1]).map((l) => '  ' + l), ...more.map((l) => '  ' + l)];
+}
+
+/** Per-node bars of `load`. */
+function nodeBars(load: readonly number[], what: string): string[] {
+  const max = Math.max(0, ...load);
+  if (max === 0) return [];
+  const w = String(load.length - 1).length;
+  return ['', `${what} per node`, ...load.map((n, i) => `  node ${String(i).padStart(w)} │${bar(n, max, 40).padEnd(40)} ${n}`)];
+}
+
+/**
+ * A node × node heatmap in shades, one character per cell; hosts with more than
+ * {@link HEAT_CELLS} nodes are shown in blocks of nodes (a cell sums its block).
+ */
+function heatmap(m: readonly number[][], title: string): string[] {
+  const n = m.length;
+  const block = Math.ceil(n / HEAT_CELLS);
+  const cells = Math.ceil(n / block);
+  const sums = Array.from({ length: cells }, () => new Array<number>(cells).fill(0));
+  for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) sums[Math.floor(a / block)][Math.floor(b / block)] += m[a][b];
+  const max = Math.max(0, ...sums.flat());
+  if (max === 0) return [];
+  const name = (i: number) => (block === 1 ? String(i) : `${i * block}-${Math.min(n, (i + 1) * block) - 1}`);
+  const w = Math.max(...sums.map((_, i) => name(i).length));
+  const rows = sums.map((r, i) => `  ${name(i).padStart(w)} │${r.map((v) => SHADES[v === 0 ? 0 : Math.max(1, Math.round((v / max) * 4))].repeat(2)).join('')}│`);
+  const unit = block === 1 ? 'node' : `block of ${block} nodes`;
+  return ['', `${title} (one cell per ${unit}; darkest = ${max})`, ...rows];
+}
+
+export function renderReport(r: Results, timings: Timings): string {
+  const failed = r.steps.filter((s) => !s.ok).length;
+  const refused = r.steps.filter((s) => s.errno).length;
+  const out = [
+    `affinity-engine · scenario "${r.scenario}" · seed ${r.seed} · ${r.kernels} kernels`,
+    `host: ${r.host.cpus} CPUs (${r.host.online} online), ${r.host.nodes} NUMA nodes`,
+    `steps: ${r.steps.length} run, ${r.steps.length - failed} ok, ${failed} failed; ${refused} refused with an errno`,
+    '',
+    ...table(['#', 'op', 'label', 'ok', 'result'], r.steps.map((s) => [String(s.index), s.op, s.label ?? '', s.ok ? 'ok' : 'FAIL', stepSummary(s)]), [0]),
+    ...countTable('VMs placed per node set', 'VMs', r.metrics.placements),
+    ...countTable('Node affinity (domains per node set)', 'domains', r.metrics.nodeAffinity),
+    ...countTable('Failures by errno', 'count', r.metrics.failures),
+    ...nodeBars(r.metrics.nodeLoad, 'Load (vCPUs / LWPs)'),
+    ...heatmap(r.metrics.nodePairs, 'Node × node: node-affinity sets holding both'),
+    '',
+    'Time per phase',
+    ...table(['phase', 'steps', 'ms'], [...timings].map(([op, t]) => [op, String(t.steps), t.ms.toFixed(2)]), [1, 2]).map((l) => '  ' + l),
+  ];
+  return out.join('\n') + '\n';
+}
