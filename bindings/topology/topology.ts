@@ -24,6 +24,7 @@ import { hwlocXmlTopology } from './hwloc-xml.js';
 import { topologySpecFromJSON } from './json.js';
 import { syntheticTopology, type SyntheticOptions } from './synthetic.js';
 import { sysfsTopology } from './sysfs.js';
+import { xlInfoTopology } from './xl-info.js';
 
 export interface Cpu {
   readonly id: number;
@@ -178,6 +179,11 @@ export class Topology {
   /** From a Linux sysfs tree: the live `/sys` or a snapshot directory of it (sysfs.ts). */
   static fromSysfs(root = '/sys'): Topology {
     return new Topology(sysfsTopology(root));
+  }
+
+  /** From `xl info -n` output (xl-info.ts). */
+  static fromXlInfo(text: string): Topology {
+    return new Topology(xlInfoTopology(text));
   }
 
   /** From the JSON form written by {@link Topology.toJSON} (object or text) (json.ts). */
