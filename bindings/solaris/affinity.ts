@@ -12,7 +12,10 @@
 import { AffinityError, fail } from '../errors.js';
 import type { CpuMask } from '../mask/cpumask.js';
 import { isRootOrLeaf, isUsablePg } from './groups.js';
-import { hasprocperm, partitionOf, setAffinity, SYS_CID, type Lwp, type Process } from './process.js';
+import {
+  clearAffinity, discardIfUnused, hasprocperm, narrowAffinity, newAffinity, NO_AFFINITY, partitionOf, setAffinity, setBindSoft,
+  SYS_CID, type Affinity, type Lwp, type Process,
+} from './process.js';
 import { checkprocset, P_ALL, P_CPUID, P_CTID, P_LWPID, P_PID, P_PROJID, P_TASKID, P_ZONEID, POP_AND,
   eligibleLwps, procsetTargets, setprocset, type ProcSet } from './procset.js';
 import { isActiveState } from './psets.js';
@@ -131,8 +134,6 @@ function mayChange(t: Lwp, caller: Process): boolean {
   return t.cid !== SYS_CID && hasprocperm(t.proc, caller);
 }
 
-const NO_AFFINITY = { mask: -1, flags: 0 };
-
 /**
  * processor_affinity(2). Throws AffinityError; per-LWP EPERM/EINVAL are thrown after the other
  * LWPs were changed (REF: "the bindings of the LWPs for which it does have permission will be
@@ -165,33 +166,34 @@ function setAffinities(
   if (n === 0) fail('EINVAL', 'setting an affinity needs at least one id');
   checkCap(sys, n);
   const s = resolveIds(sys, type, readIds(idsP, n));
-  const perPart = new Map<number, number>();
+  // one shared record per processor set among the targets (null: nothing of the request in it)
+  const perPart = new Map<number, Affinity | null>();
   let err: AffinityError | undefined;
   try {
     const targets = procsetTargets(sys.procs, caller, ps);
     const negative = (flags & PA_NEGATIVE) !== 0;
-    const state = { flags: flags & PA_SET_ONLY, mask: -1 };
     for (const t of targets) {
       if (!mayChange(t, caller.proc)) {
         err = new AffinityError('EPERM', `no permission to change LWP ${t.proc.pid}/${t.tid}`);
         continue;
       }
       const part = partitionOf(t);
-      let id = perPart.get(part);
-      if (id === undefined) {
-        id = allowedIn(sys, s, part, negative);
-        perPart.set(part, id);
+      let a = perPart.get(part);
+      if (a === undefined) {
+        const id = allowedIn(sys, s, part, negative);
+        a = id < 0 ? null : newAffinity(sys.procs, id, flags & PA_SET_ONLY);
+        if (id >= 0) sys.masks.release(id);
+        perPart.set(part, a);
       }
-      if (id < 0) {
+      if (a === null) {
         err = new AffinityError('EINVAL', `none of the CPUs is in processor set ${part} of LWP ${t.proc.pid}/${t.tid}`);
         continue;
       }
-      state.mask = id;
-      setAffinity(sys.procs, t, state);
+      setAffinity(sys.procs, t, a);
     }
   } finally {
     s.free();
-    for (const id of perPart.values()) if (id >= 0) sys.masks.release(id);
+    for (const a of perPart.values()) if (a) discardIfUnused(sys.procs, a);
   }
   if (err) throw err;
 }
@@ -371,7 +373,7 @@ export function processorBind(
     }
     throw e;
   }
-  const single = cpu >= 0 ? sys.masks.intern(sys.engine.cpumaskOf(cpu)) : -1;
+  let single: Affinity | undefined;
   let o = PBIND_NONE;
   let err: AffinityError | undefined;
   try {
@@ -384,7 +386,7 @@ export function processorBind(
         continue;
       }
       if (cpu === PBIND_SOFT || cpu === PBIND_HARD) {
-        t.bindSoft = cpu === PBIND_SOFT; // CODE quirk: before the permission check
+        setBindSoft(t, cpu === PBIND_SOFT); // CODE quirk: before the permission check
         continue;
       }
       if (!mayChange(t, caller.proc)) {
@@ -399,14 +401,25 @@ export function processorBind(
         err = new AffinityError('EINVAL', `processor ${cpu} is not in the processor set of LWP ${t.proc.pid}/${t.tid}`);
         continue;
       }
-      setAffinity(sys.procs, t, { mask: single, flags: PA_AFF_STRONG });
+      single ??= singleCpu(sys, cpu);
+      setAffinity(sys.procs, t, single);
     }
   } finally {
-    if (single >= 0) sys.masks.release(single);
+    if (single) discardIfUnused(sys.procs, single);
   }
   if (err) throw err;
   if (obind === undefined) fail('EFAULT', 'obind could not be written (the bindings were changed)');
   if (obind !== null) obind.value = o;
+}
+
+/** A strong affinity record for one CPU: a processor binding. */
+function singleCpu(sys: SolarisSystem, cpu: number): Affinity {
+  const m = sys.engine.cpumaskOf(cpu);
+  const id = sys.masks.intern(m);
+  m.free();
+  const a = newAffinity(sys.procs, id, PA_AFF_STRONG);
+  sys.masks.release(id);
+  return a;
 }
 
 function collectionExists(sys: SolarisSystem, caller: Lwp, idtype: number, id: number): boolean {
@@ -419,54 +432,70 @@ function collectionExists(sys: SolarisSystem, caller: Lwp, idtype: number, id: n
 
 // ---- CPUs leaving (spec §9) ---------------------------------------------------------------------
 
-/** A strong affinity that is not a PBIND_SOFT binding: the kind that blocks a CPU from leaving. */
+/** Does a record with this many holders block a CPU from leaving — strong, held by a non-PBIND_SOFT LWP? */
+function blocks(a: Affinity): boolean {
+  return (a.flags & PA_AFF_STRONG) !== 0 && a.holders > a.soft;
+}
+
+/** Is `t`'s affinity strong and not a PBIND_SOFT binding (the kind pset_bind refuses to empty)? */
 export function isHard(t: Lwp): boolean {
   return (t.aff.flags & PA_AFF_STRONG) !== 0 && !t.bindSoft;
 }
 
+/** `mask ∩ allowed`: `mask` itself when unchanged, -1 when empty, else a new interned id (one reference). */
+export function intersected(sys: SolarisSystem, mask: number, allowed: CpuMask): number {
+  if (sys.engine.k.subset(mask, allowed.handle, allowed.nbits)) return mask;
+  const tmp = sys.masks.view(mask).clone().and(allowed);
+  const r = tmp.isEmpty() ? -1 : sys.masks.intern(tmp);
+  tmp.free();
+  return r;
+}
+
 /**
- * `t`'s affinity restricted to `allowed` (spec §9): its own mask id when unchanged, -1 when
- * nothing is left, else a newly interned mask. `memo` (mask id → result) shares the work among
- * the many LWPs holding one mask; it holds one reference per new mask — {@link releaseNarrowed}.
+ * The CPUs outside `allowed` leave every affinity (spec §9, D1–D4: off-line, pset_assign away):
+ * each record loses them for good; an emptied weak or soft one is cleared; an emptied hard one
+ * blocks the whole change with EBUSY unless `forced` (then it is cleared). All or nothing. The
+ * work is per distinct record, however many LWPs hold it.
  */
-export function narrowed(sys: SolarisSystem, t: Lwp, allowed: CpuMask, memo: Map<number, number>): number {
-  const m = t.aff.mask;
-  let r = memo.get(m);
-  if (r === undefined) {
-    const k = sys.engine.k;
-    if (k.subset(m, allowed.handle, allowed.nbits)) r = m;
-    else {
-      const tmp = sys.masks.view(m).clone().and(allowed);
-      r = tmp.isEmpty() ? -1 : sys.masks.intern(tmp);
-      tmp.free();
+export function narrowAll(sys: SolarisSystem, allowed: CpuMask, forced: boolean, what: string): void {
+  const plan: Array<[Affinity, number]> = [];
+  try {
+    for (const a of sys.procs.affinities) {
+      const r = intersected(sys, a.mask, allowed);
+      if (r === a.mask) continue;
+      plan.push([a, r]);
+      if (r < 0 && !forced && blocks(a)) fail('EBUSY', `${what}: ${a.holders - a.soft} LWPs have a strong affinity for no other CPU`);
     }
-    memo.set(m, r);
+    for (const [a, r] of plan) {
+      if (r < 0) clearAffinity(sys.procs, a);
+      else narrowAffinity(sys.procs, a, r);
+    }
+  } finally {
+    for (const [, r] of plan) if (r >= 0) sys.masks.release(r);
+  }
+}
+
+/**
+ * One LWP moving to processor set `allowed` (pset_bind, spec §9, D5): its affinity narrowed to
+ * the set, copy-on-write (`memo` shares the new records among the LWPs of one call); -1 when
+ * nothing would be left. The caller decides between EBUSY and clearing.
+ */
+export function narrowedFor(sys: SolarisSystem, t: Lwp, allowed: CpuMask, memo: Map<Affinity, Affinity | null>): Affinity | null {
+  let r = memo.get(t.aff);
+  if (r === undefined) {
+    const m = intersected(sys, t.aff.mask, allowed);
+    if (m === t.aff.mask) r = t.aff;
+    else if (m < 0) r = null;
+    else {
+      r = newAffinity(sys.procs, m, t.aff.flags);
+      sys.masks.release(m);
+    }
+    memo.set(t.aff, r);
   }
   return r;
 }
 
-export function releaseNarrowed(sys: SolarisSystem, memo: Map<number, number>): void {
-  for (const [from, to] of memo) if (to >= 0 && to !== from) sys.masks.release(to);
-}
-
-/**
- * A CPU set shrinking under LWPs (offline, pset_assign away; spec §9, D1–D4): affinities lose the
- * CPUs outside `allowed` for good; an emptied weak or soft one is cleared; an emptied hard one
- * blocks the whole change with EBUSY unless `forced` (then it is cleared). All or nothing.
- */
-export function narrowAll(sys: SolarisSystem, lwps: readonly Lwp[], allowed: CpuMask, forced: boolean, what: string): void {
-  const memo = new Map<number, number>();
-  try {
-    const changes: Array<[Lwp, number]> = [];
-    for (const t of lwps) {
-      if (t.aff.mask < 0) continue;
-      const r = narrowed(sys, t, allowed, memo);
-      if (r === t.aff.mask) continue;
-      if (r < 0 && !forced && isHard(t)) fail('EBUSY', `${what}: LWP ${t.proc.pid}/${t.tid} has a strong affinity for no other CPU`);
-      changes.push([t, r]);
-    }
-    for (const [t, r] of changes) setAffinity(sys.procs, t, r < 0 ? NO_AFFINITY : { mask: r, flags: t.aff.flags });
-  } finally {
-    releaseNarrowed(sys, memo);
-  }
+/** Drops the records {@link narrowedFor} made that no LWP took. */
+export function releaseNarrowed(sys: SolarisSystem, memo: Map<Affinity, Affinity | null>): void {
+  for (const r of memo.values()) if (r) discardIfUnused(sys.procs, r);
 }

@@ -36,13 +36,23 @@ export interface Cred {
 /** `SIDL` being created, `SRUN` live, `SZOMB` exited but not reaped (spec §2.3-2). */
 export type ProcState = 'SIDL' | 'SRUN' | 'SZOMB';
 
-/** PA_* affinity bits an LWP can carry (the model's flag ABI lives in affinity.ts, §7.1). */
-export interface AffinityBits {
-  /** Interned mask id of the positive CPU set in force, or -1 for "no affinity" (§7.2). */
+/**
+ * An affinity in force (spec §7.2), shared by every LWP that holds it: a SET gives all its
+ * targets (per processor set) one record, children inherit their creator's. CPU events then work
+ * per distinct record, not per LWP (§9): narrowing a record narrows every holder at once.
+ */
+export interface Affinity {
+  /** Interned mask id of the positive CPU set in force; -1 once nothing is left (no affinity). */
   mask: number;
-  /** PA_AFF_WEAK / PA_AFF_STRONG | PA_NEGATIVE | PA_INH_* bits as set; 0 when mask is -1. */
-  flags: number;
+  /** PA_AFF_WEAK / PA_AFF_STRONG | PA_NEGATIVE | PA_INH_* as set. */
+  readonly flags: number;
+  /** LWPs holding it, and how many of those have a PBIND_SOFT binding type. */
+  holders: number;
+  soft: number;
 }
+
+/** "No affinity": the record every LWP without one points at (never counted, never changed). */
+export const NO_AFFINITY: Affinity = Object.freeze({ mask: -1, flags: 0, holders: 0, soft: 0 }) as Affinity;
 
 export interface Lwp {
   readonly proc: Process;
@@ -52,15 +62,16 @@ export interface Lwp {
   cid: number;
   /** Global priority used by the dispatcher (higher runs first). */
   pri: number;
-  /** Affinity (processor_affinity and processor_bind share it, §7.2). */
-  aff: AffinityBits;
+  /** Affinity (processor_affinity and processor_bind share it, §7.2); NO_AFFINITY when none. */
+  aff: Affinity;
   /** processor_bind binding type PBIND_SOFT: revoked by offline instead of blocking it (§3). */
   bindSoft: boolean;
   /** Processor set binding (`PS_NONE` or a pset id); the partition is 0 when `PS_NONE`. */
   pset: number;
-  /** Dispatcher state: runnable, CPU it last ran on (-1 never), home lgroup id. */
+  /** Dispatcher state: runnable, CPU it last ran on (-1 never), CPU whose queue it waits on, home lgroup id. */
   runnable: boolean;
   lastCpu: number;
+  queuedOn: number;
   home: number;
   /** Position in {@link ProcTable.lwps} (dense, for the dispatcher's arrays). */
   slot: number;
@@ -108,6 +119,8 @@ export interface ProcTable {
   tasks: Set<number>;
   nextPid: number;
   masks: MaskRefs;
+  /** Affinity records in force (mask ≥ 0, held by at least one LWP). */
+  affinities: Set<Affinity>;
   /** Called when an LWP appears or disappears (the dispatcher keeps per-slot state). */
   listeners: Array<(ev: 'create' | 'exit', lwp: Lwp) => void>;
 }
@@ -120,7 +133,7 @@ const INH_THR = 0x4000;
 export function createProcTable(masks: MaskRefs): ProcTable {
   const pt: ProcTable = {
     procs: [], byPid: new Map(), lwps: [], zones: new Map(), projects: new Set([0, 1, 3]),
-    tasks: new Set(), nextPid: 3, masks, listeners: [],
+    tasks: new Set(), nextPid: 3, masks, affinities: new Set(), listeners: [],
   };
   pt.zones.set(GLOBAL_ZONEID, { id: GLOBAL_ZONEID, name: 'global' });
   return pt;
@@ -202,12 +215,10 @@ function insertProc(pt: ProcTable, p: Process): void {
   pt.byPid.set(p.pid, p);
 }
 
-const NO_AFFINITY: AffinityBits = { mask: -1, flags: 0 };
-
 function addLwp(pt: ProcTable, p: Process, tid: number, from: { cid: number; pri: number; pset: number }): Lwp {
   const lwp: Lwp = {
-    proc: p, tid, cid: from.cid, pri: from.pri, aff: { ...NO_AFFINITY }, bindSoft: false, pset: from.pset,
-    runnable: true, lastCpu: -1, home: -1, slot: pt.lwps.length,
+    proc: p, tid, cid: from.cid, pri: from.pri, aff: NO_AFFINITY, bindSoft: false, pset: from.pset,
+    runnable: true, lastCpu: -1, queuedOn: -1, home: -1, slot: pt.lwps.length,
   };
   let i = p.lwps.length;
   while (i > 0 && p.lwps[i - 1].tid > tid) i--;
@@ -231,11 +242,53 @@ function removeLwp(pt: ProcTable, lwp: Lwp): void {
   lwp.slot = -1;
 }
 
-/** Replaces an LWP's affinity, keeping the interned masks' reference counts right. */
-export function setAffinity(pt: ProcTable, lwp: Lwp, aff: AffinityBits): void {
-  if (aff.mask >= 0) pt.masks.retain(aff.mask);
-  if (lwp.aff.mask >= 0) pt.masks.release(lwp.aff.mask);
-  lwp.aff = { ...aff };
+/** A new affinity record for an interned mask (it takes its own reference); held by nobody yet. */
+export function newAffinity(pt: ProcTable, mask: number, flags: number): Affinity {
+  pt.masks.retain(mask);
+  const a: Affinity = { mask, flags, holders: 0, soft: 0 };
+  pt.affinities.add(a);
+  return a;
+}
+
+/** Drops a record nobody holds (a SET whose every target failed, say). */
+export function discardIfUnused(pt: ProcTable, a: Affinity): void {
+  if (a.holders === 0 && a !== NO_AFFINITY) clearAffinity(pt, a);
+}
+
+/** A record loses its CPUs: every holder now has no affinity (spec §9, weak or forced). */
+export function clearAffinity(pt: ProcTable, a: Affinity): void {
+  if (pt.affinities.delete(a)) pt.masks.release(a.mask);
+  a.mask = -1;
+}
+
+/** A record narrowed to another interned mask (spec §9); every holder sees it. */
+export function narrowAffinity(pt: ProcTable, a: Affinity, mask: number): void {
+  pt.masks.retain(mask);
+  pt.masks.release(a.mask);
+  a.mask = mask;
+}
+
+/** Points an LWP at an affinity record (NO_AFFINITY to clear), keeping the holder counts right. */
+export function setAffinity(pt: ProcTable, lwp: Lwp, a: Affinity): void {
+  const old = lwp.aff;
+  if (old === a) return;
+  if (a !== NO_AFFINITY) {
+    a.holders++;
+    if (lwp.bindSoft) a.soft++;
+  }
+  lwp.aff = a;
+  if (old !== NO_AFFINITY) {
+    old.holders--;
+    if (lwp.bindSoft) old.soft--;
+    discardIfUnused(pt, old);
+  }
+}
+
+/** processor_bind's PBIND_SOFT / PBIND_HARD binding type of an LWP (spec §3). */
+export function setBindSoft(lwp: Lwp, soft: boolean): void {
+  if (lwp.bindSoft === soft) return;
+  if (lwp.aff !== NO_AFFINITY) lwp.aff.soft += soft ? 1 : -1;
+  lwp.bindSoft = soft;
 }
 
 /**
@@ -245,7 +298,7 @@ export function setAffinity(pt: ProcTable, lwp: Lwp, aff: AffinityBits): void {
  */
 function inherit(pt: ProcTable, from: Lwp, to: Lwp, exclude: number): void {
   to.pset = from.pset;
-  to.bindSoft = from.bindSoft;
+  setBindSoft(to, from.bindSoft);
   to.cid = from.cid;
   to.pri = from.pri;
   to.home = from.home;

@@ -158,16 +158,25 @@ export function procsetTargets(pt: ProcTable, caller: Lwp, ps: ProcSet): Lwp[] {
     if (!p || !eligible(p, caller)) fail('ESRCH', `no eligible process ${pid}`);
     return [...p.lwps];
   }
+  const perLwp = [resolved.p_lidtype, resolved.p_ridtype].some((x) => x === P_LWPID || x === P_CID);
   const out: Lwp[] = [];
   let initLwps = 0;
   let others = false;
   for (const p of pt.procs) {
     if (!eligible(p, caller) || p.lwps[0].cid === SYS_CID) continue;
     const before = out.length;
-    for (const t of p.lwps) {
+    if (perLwp) {
+      for (const t of p.lwps) {
+        const l = operandMatches(t, caller, resolved.p_lidtype, resolved.p_lid);
+        const r = operandMatches(t, caller, resolved.p_ridtype, resolved.p_rid);
+        if (combine(resolved.p_op, l, r)) out.push(t);
+      }
+    } else {
+      // both operands are process attributes: every LWP of the process answers alike
+      const t = p.lwps[0];
       const l = operandMatches(t, caller, resolved.p_lidtype, resolved.p_lid);
       const r = operandMatches(t, caller, resolved.p_ridtype, resolved.p_rid);
-      if (combine(resolved.p_op, l, r)) out.push(t);
+      if (combine(resolved.p_op, l, r)) for (const x of p.lwps) out.push(x);
     }
     if (out.length > before) {
       if (p.pid === INIT_PID) initLwps = out.length - before;

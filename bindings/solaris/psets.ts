@@ -9,8 +9,8 @@
 import { AffinityError, fail } from '../errors.js';
 import type { CpuMask } from '../mask/cpumask.js';
 import type { CpuState } from '../topology/topology.js';
-import { isHard, narrowAll, narrowed, releaseNarrowed, type Ptr, type Ref } from './affinity.js';
-import { hasprocperm, partitionOf, PS_NONE, setAffinity, type Lwp, type Process } from './process.js';
+import { isHard, narrowAll, narrowedFor, releaseNarrowed, type Ptr, type Ref } from './affinity.js';
+import { hasprocperm, NO_AFFINITY, partitionOf, PS_NONE, setAffinity, type Affinity, type Lwp, type Process } from './process.js';
 import { P_CTID, P_LWPID, P_PID, P_PROJID, P_TASKID, P_ZONEID, POP_AND, P_ALL, procsetTargets, setprocset } from './procset.js';
 import type { SolarisSystem } from './system.js';
 
@@ -60,6 +60,13 @@ function requireCpu(sys: SolarisSystem, cpu: number): void {
   }
 }
 
+/** Is `cpu` on-line (not no-intr) and no other CPU is — the last one taking I/O interrupts? */
+function onlyInterruptCpu(sys: SolarisSystem, cpu: number): boolean {
+  if (sys.state[cpu] !== P_ONLINE) return false;
+  for (let c = 0; c < sys.state.length; c++) if (c !== cpu && sys.state[c] === P_ONLINE) return false;
+  return true;
+}
+
 /**
  * The cpu_offline refusals (spec §4, CODE cpu.c; D6, D7): the last active CPU of the system or of
  * its partition (whether or not LWPs are bound there), the only CPU taking interrupts, and a hard
@@ -69,12 +76,10 @@ function cpuOffline(sys: SolarisSystem, cpu: number, forced: boolean): void {
   const part = sys.parts.get(sys.partOf[cpu])!;
   if (sys.active.weight() === 1) fail('EBUSY', `processor ${cpu} is the last on-line processor`);
   if (part.active.weight() === 1) fail('EBUSY', `processor ${cpu} is the last on-line processor of processor set ${part.id}`);
-  if (sys.state[cpu] === P_ONLINE && !sys.active.toArray().some((c) => c !== cpu && sys.state[c] === P_ONLINE)) {
-    fail('EBUSY', `processor ${cpu} is the only one taking interrupts`);
-  }
+  if (onlyInterruptCpu(sys, cpu)) fail('EBUSY', `processor ${cpu} is the only one taking interrupts`);
   const rest = sys.engine.cpumaskAll().clear(cpu);
   try {
-    narrowAll(sys, sys.procs.lwps, rest, forced, `processor ${cpu} cannot go off-line`);
+    narrowAll(sys, rest, forced, `processor ${cpu} cannot go off-line`);
   } finally {
     rest.free();
   }
@@ -91,9 +96,7 @@ function cpuOnline(sys: SolarisSystem, cpu: number): void {
 function changeState(sys: SolarisSystem, cpu: number, to: number, forced: boolean): void {
   const from = sys.state[cpu];
   if (from === to) return;
-  if (to === P_NOINTR && from === P_ONLINE && !sys.active.toArray().some((c) => c !== cpu && sys.state[c] === P_ONLINE)) {
-    fail('EBUSY', `processor ${cpu} is the only one taking interrupts`);
-  }
+  if (to === P_NOINTR && onlyInterruptCpu(sys, cpu)) fail('EBUSY', `processor ${cpu} is the only one taking interrupts`);
   if (isActiveState(from) && !isActiveState(to)) cpuOffline(sys, cpu, forced);
   else if (!isActiveState(from) && isActiveState(to)) cpuOnline(sys, cpu);
   sys.state[cpu] = to;
@@ -200,9 +203,10 @@ function moveCpu(sys: SolarisSystem, cpu: number, from: number, to: number, forc
   if (src.active.weight() === 1 && (from === 0 || sys.procs.lwps.some((t) => partitionOf(t) === from))) {
     fail('EBUSY', `processor ${cpu} is the last processor of processor set ${from === 0 ? 'PS_NONE' : from}, which has bound LWPs`);
   }
-  const rest = src.active.clone().clear(cpu);
+  // Affinities lie inside their LWP's set, so only LWPs of `from` can hold `cpu` (spec §9 invariant).
+  const rest = sys.engine.cpumaskAll().clear(cpu);
   try {
-    narrowAll(sys, sys.procs.lwps.filter((t) => partitionOf(t) === from), rest, forced, `processor ${cpu} cannot leave its set`);
+    narrowAll(sys, rest, forced, `processor ${cpu} cannot leave its set`);
   } finally {
     rest.free();
   }
@@ -236,7 +240,7 @@ export function psetBind(
   let err: AffinityError | undefined;
   const newPart = binding ? target : 0;
   const allowed: CpuMask = sys.parts.get(newPart)!.active;
-  const memo = new Map<number, number>();
+  const memo = new Map<Affinity, Affinity | null>();
   try {
     for (const t of targets) {
       last = t.pset;
@@ -245,12 +249,12 @@ export function psetBind(
         err = new AffinityError('EPERM', `no permission to bind LWP ${t.proc.pid}/${t.tid}`);
         continue;
       }
-      const r = t.aff.mask < 0 ? -1 : narrowed(sys, t, allowed, memo);
-      if (t.aff.mask >= 0 && r < 0 && isHard(t)) {
+      const r = t.aff.mask < 0 ? NO_AFFINITY : narrowedFor(sys, t, allowed, memo);
+      if (r === null && isHard(t)) {
         err = new AffinityError('EBUSY', `LWP ${t.proc.pid}/${t.tid} has a strong affinity for no processor of set ${newPart}`);
         continue;
       }
-      if (t.aff.mask >= 0 && r !== t.aff.mask) setAffinity(sys.procs, t, r < 0 ? { mask: -1, flags: 0 } : { mask: r, flags: t.aff.flags });
+      setAffinity(sys.procs, t, r ?? NO_AFFINITY);
       t.pset = binding ? target : PS_NONE;
     }
   } finally {

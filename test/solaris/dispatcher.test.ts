@@ -128,6 +128,9 @@ describe('dispatcher behaviour', () => {
     setRunnable(hi, false);
     const seen = [1, 2, 3, 4].map(() => (dispatchTick(d), d.running[5]));
     expect(seen).toEqual([lo[0], lo[1], lo[0], lo[1]]);
+    setPriority(d, lo[1], 40);
+    expect([1, 2, 3].map(() => (dispatchTick(d), d.running[5]))).toEqual([lo[1], lo[1], lo[1]]);
+    expect(() => setPriority(d, lo[1], 170)).toThrow(/EINVAL/);
   });
   it('an LWP created by thr_create is dispatched; one that exited is not; a new affinity moves it', () => {
     const sys = fresh();
