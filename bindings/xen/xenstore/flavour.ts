@@ -71,6 +71,8 @@ export interface Flavour {
    * `lookup_watch_perms`). Either way the watcher needs read access through one of them.
    */
   watchPerms: 'node-or-parent' | 'node-and-parent-before-and-after';
+  /** A node created by an unprivileged domain is owned by it (cx) or inherits the parent's list unchanged (ox, observed). */
+  creatorOwnsNewNodes: boolean;
   /** One change reaching a connection through several of its watches with the same path and token is sent once (cx coalesces identical events). */
   coalesceEvents: boolean;
   /**
@@ -108,6 +110,7 @@ export const CXENSTORED: Flavour = {
   transactions: 'generation',
   rmEventsBelow: 'removed-nodes',
   coalesceEvents: true,
+  creatorOwnsNewNodes: true,
   watchPerms: 'node-or-parent',
   ownEventsBeforeReply: true,
   errnoFromParents: true,
@@ -136,6 +139,7 @@ export const OXENSTORED: Flavour = {
   transactions: 'snapshot-replay',
   rmEventsBelow: 'registered-watches',
   coalesceEvents: false,
+  creatorOwnsNewNodes: false,
   watchPerms: 'node-and-parent-before-and-after',
   ownEventsBeforeReply: false,
   errnoFromParents: false,

@@ -14,9 +14,9 @@
  */
 import { fail } from '../../errors.js';
 import { flavourOf, type Flavour, type FlavourName } from './flavour.js';
-import { canonicalNodePath, domainPath, isSpecial } from './paths.js';
+import { canonicalNodePath, domainPath, isSpecial, parentOf } from './paths.js';
 import { parsePerm, type Caller, type Perm } from './perms.js';
-import { abortTransaction, answerOf, commitTransaction, LiveTree, startTransaction, TransactionView, type Outcome, type Transaction } from './transactions.js';
+import { abortTransaction, answerOf, commitTransaction, LiveTree, noteRead, noteWrite, startTransaction, TransactionView, type Outcome, type Transaction } from './transactions.js';
 import { directoryOf, emptyNode, listChildren, makeNode, accessNode, nodesOwnedBy, permsOf, readNode, removeNode, ROOT_PERMS, setNodePerms, writeNode, type NodeEvent, type NodeView } from './tree.js';
 import { addWatch, fireNodeEvent, fireSpecialEvent, removeWatch, type Watch, type Watcher } from './watches.js';
 
@@ -114,12 +114,14 @@ export class XenstoreStore {
   /**
    * Runs a node operation for `who`, outside a transaction (all-or-nothing on the live tree,
    * events fire now) or inside transaction `tx` (recorded for replay, events fire on commit).
+   * `lowpath` is the path the operation reads or changes, as oxenstored records it for its
+   * commit-time coalescing (`set_read_lowpath` / `set_write_lowpath`).
    */
-  private run(who: Who, tx: number, writes: boolean, op: (view: NodeView, caller: Caller) => Outcome): Outcome {
+  private run(who: Who, tx: number, kind: 'read' | 'write', lowpath: (view: NodeView) => string, op: (view: NodeView, caller: Caller) => Outcome): Outcome {
     const session = this.sessionOf(who);
     const caller = session.caller();
     if (tx === 0) {
-      if (!writes) return op(this.live, caller);
+      if (kind === 'read') return op(this.live, caller);
       const view = new TransactionView(this.live, { kind: 'direct' });
       const outcome = op(view, caller);
       view.applyTo(this.live);
@@ -127,6 +129,7 @@ export class XenstoreStore {
       return outcome;
     }
     const t = this.transactionOf(session, tx);
+    const low = lowpath(t.view);
     const attempt = answerOf(() => {
       const inner = new TransactionView(t.view, { kind: 'direct' });
       const out = op(inner, caller);
@@ -135,8 +138,11 @@ export class XenstoreStore {
     });
     // Only an operation that changed something makes the transaction a writer (ox `add_wop`):
     // failed writes, MKDIR of an existing node and RM of a missing one do not.
-    t.operations.push({ run: (view) => op(view, caller), answer: attempt.answer, writes: (attempt.outcome?.events.length ?? 0) > 0 });
+    const changed = (attempt.outcome?.events.length ?? 0) > 0;
+    t.operations.push({ run: (view) => op(view, caller), answer: attempt.answer, writes: changed });
     if (!attempt.outcome) throw attempt.error;
+    if (kind === 'read') noteRead(t, low);
+    else if (changed) noteWrite(t, low);
     t.events.push(...attempt.outcome.events);
     return attempt.outcome;
   }
@@ -158,32 +164,32 @@ export class XenstoreStore {
   /** XS_READ: the value bytes. */
   read(who: Who, path: string, tx = 0): Buffer {
     const abs = this.path(who, path);
-    return this.run(who, tx, false, (v, c) => ({ reply: readNode(this.flavour, v, c, abs), events: [] })).reply as Buffer;
+    return this.run(who, tx, 'read', () => abs, (v, c) => ({ reply: readNode(this.flavour, v, c, abs), events: [] })).reply as Buffer;
   }
 
   /** XS_WRITE: sets the value, creating missing parents (they inherit the parent's permissions). */
   write(who: Who, path: string, value: Uint8Array | string, tx = 0): void {
     const abs = this.path(who, path);
     const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
-    this.run(who, tx, true, (v, c) => ({ reply: null, events: writeNode(this.flavour, v, c, abs, bytes) }));
+    this.run(who, tx, 'write', (v) => (v.get(abs) ? abs : parentOf(abs)), (v, c) => ({ reply: null, events: writeNode(this.flavour, v, c, abs, bytes) }));
   }
 
   /** XS_MKDIR: creates an empty node if missing. */
   mkdir(who: Who, path: string, tx = 0): void {
     const abs = this.path(who, path);
-    this.run(who, tx, true, (v, c) => ({ reply: null, events: makeNode(this.flavour, v, c, abs) }));
+    this.run(who, tx, 'write', () => parentOf(abs), (v, c) => ({ reply: null, events: makeNode(this.flavour, v, c, abs) }));
   }
 
   /** XS_RM: removes the node and everything below it. */
   rm(who: Who, path: string, tx = 0): void {
     const abs = this.path(who, path);
-    this.run(who, tx, true, (v, c) => ({ reply: null, events: removeNode(this.flavour, v, c, abs) }));
+    this.run(who, tx, 'write', () => parentOf(abs), (v, c) => ({ reply: null, events: removeNode(this.flavour, v, c, abs) }));
   }
 
   /** XS_DIRECTORY: child names (creation order on cx, sorted on ox). */
   directory(who: Who, path: string, tx = 0): string[] {
     const abs = this.path(who, path);
-    return this.run(who, tx, false, (v, c) => ({ reply: directoryOf(this.flavour, v, c, abs), events: [] })).reply as string[];
+    return this.run(who, tx, 'read', () => abs, (v, c) => ({ reply: directoryOf(this.flavour, v, c, abs), events: [] })).reply as string[];
   }
 
   /**
@@ -193,7 +199,7 @@ export class XenstoreStore {
   directoryPart(who: Who, path: string, offset: number, room: number, tx = 0): { generation: number; names: string[]; complete: boolean } {
     if (!this.flavour.directoryPart) fail('ENOSYS', `${this.flavour.name} has no XS_DIRECTORY_PART`);
     const abs = this.path(who, path);
-    const run = this.run(who, tx, false, (v, c) => {
+    const run = this.run(who, tx, 'read', () => abs, (v, c) => {
       const node = accessNode(this.flavour, v, c, abs, 'read');
       return { reply: { generation: this.generationOf(node), children: listChildren(this.flavour, node) }, events: [] };
     });
@@ -229,7 +235,7 @@ export class XenstoreStore {
   /** XS_GET_PERMS: the permission list, owner first. */
   getPerms(who: Who, path: string, tx = 0): Perm[] {
     const abs = this.path(who, path);
-    return [...(this.run(who, tx, false, (v, c) => ({ reply: permsOf(this.flavour, v, c, abs), events: [] })).reply as Perm[])];
+    return [...(this.run(who, tx, 'read', () => abs, (v, c) => ({ reply: permsOf(this.flavour, v, c, abs), events: [] })).reply as Perm[])];
   }
 
   /** XS_SET_PERMS: `perms` as objects or wire strings (`'n0'`, `'r5'`, …); the first is the owner. */
@@ -243,7 +249,7 @@ export class XenstoreStore {
       return;
     }
     const abs = this.path(who, path);
-    this.run(who, tx, true, (v, c) => ({ reply: null, events: setNodePerms(this.flavour, v, c, abs, list) }));
+    this.run(who, tx, 'write', () => abs, (v, c) => ({ reply: null, events: setNodePerms(this.flavour, v, c, abs, list) }));
   }
 
   // ---- transactions --------------------------------------------------------------------

@@ -12,6 +12,8 @@
  */
 import { fail, isAffinityError } from '../../errors.js';
 import type { Flavour } from './flavour.js';
+import { baseName, isAtOrBelow, parentOf } from './paths.js';
+import { samePerms } from './perms.js';
 import type { Node, NodeEvent, NodeView } from './tree.js';
 
 /** The live tree: nodes by path, per-owner counts, and the pre-images open snapshots need. */
@@ -128,6 +130,26 @@ export interface Transaction {
   operations: TxOperation[];
   /** Events queued by the transaction's writes; they fire on successful commit only. */
   events: NodeEvent[];
+  /** ox: deepest common ancestor of every path read / changed (`read_lowpath`, `write_lowpath`). */
+  readLow?: string;
+  writeLow?: string;
+}
+
+/** Deepest common ancestor of two absolute paths (oxenstored `get_common_prefix`). */
+export function commonAncestor(a: string, b: string): string {
+  const x = a.split('/');
+  const y = b.split('/');
+  let n = 0;
+  while (n < x.length && n < y.length && x[n] === y[n]) n++;
+  return n <= 1 ? '/' : x.slice(0, n).join('/');
+}
+
+export function noteRead(tx: Transaction, path: string): void {
+  tx.readLow = tx.readLow === undefined ? path : commonAncestor(tx.readLow, path);
+}
+
+export function noteWrite(tx: Transaction, path: string): void {
+  tx.writeLow = tx.writeLow === undefined ? path : commonAncestor(tx.writeLow, path);
 }
 
 export function startTransaction(flavour: Flavour, live: LiveTree, id: number): Transaction {
@@ -152,6 +174,46 @@ export function answerOf(run: () => Outcome): { answer: string; outcome?: Outcom
   }
 }
 
+/**
+ * oxenstored `can_coalesce` for the read and the write low paths: the subtree there is the very
+ * one the transaction started from (nothing at or below it changed, its ancestors' permissions
+ * are the same), or it did not exist then and does not now while its parent does. The live
+ * tree's other changes then cannot have influenced the transaction, whose changes all lie
+ * below the write low path.
+ */
+function coalesces(live: LiveTree, tx: Transaction, preimages: ReadonlyMap<string, Node | undefined>): boolean {
+  const old = (p: string) => (preimages.has(p) ? preimages.get(p) : live.get(p));
+  const untouched = (path: string) => {
+    for (const p of preimages.keys()) if (isAtOrBelow(p, path)) return false;
+    return true;
+  };
+  const sameAncestorPerms = (path: string) => {
+    for (let p = path; ; p = parentOf(p)) {
+      const a = old(p);
+      const b = live.get(p);
+      if (!a || !b || !samePerms(a.perms, b.perms)) return false;
+      if (p === '/') return true;
+    }
+  };
+  const check = (path: string | undefined) => {
+    if (path === undefined) return true;
+    const before = old(path);
+    const now = live.get(path);
+    if (before && now) return untouched(path) && sameAncestorPerms(path);
+    return !before && !now && live.get(parentOf(path)) !== undefined;
+  };
+  return check(tx.readLow) && check(tx.writeLow);
+}
+
+/** oxenstored `set_node`: the transaction's subtree at `at` replaces the live one, linked into the live parent. */
+function graft(live: LiveTree, view: TransactionView, at: string): void {
+  for (const [p, n] of view.overlay) if (isAtOrBelow(p, at)) live.set(p, n);
+  if (at === '/' || !live.get(at)) return;
+  const parent = live.get(parentOf(at))!;
+  const name = baseName(at);
+  if (!parent.children.includes(name)) live.set(parentOf(at), { ...parent, children: [...parent.children, name] });
+}
+
 /** Commits (END `T`): returns the events to fire, or throws EAGAIN leaving the live tree as it was. */
 export function commitTransaction(live: LiveTree, tx: Transaction): NodeEvent[] {
   const base = tx.view.base;
@@ -168,13 +230,16 @@ export function commitTransaction(live: LiveTree, tx: Transaction): NodeEvent[] 
     tx.view.applyTo(live);
     return tx.events;
   }
+  if (base.kind === 'snapshot' && tx.writeLow !== undefined && coalesces(live, tx, base.preimages)) {
+    graft(live, tx.view, tx.writeLow);
+    return tx.events;
+  }
   const replay = new TransactionView(live, { kind: 'direct' });
-  const events: NodeEvent[] = [];
   for (const op of tx.operations) {
     const again = answerOf(() => op.run(replay));
     if (again.answer !== op.answer) fail('EAGAIN', 'replaying the transaction on the changed store gave a different answer');
-    if (again.outcome) events.push(...again.outcome.events);
   }
   replay.applyTo(live);
-  return events;
+  // ox fires the watches of the transaction as the client ran it, not of the replay (observed).
+  return tx.events;
 }

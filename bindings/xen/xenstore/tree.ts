@@ -56,8 +56,13 @@ function eventPerms(flavour: Flavour, before: Around, after: Around): (readonly 
   if (flavour.watchPerms === 'node-and-parent-before-and-after') {
     return [before.parent, before.node, after.parent, after.node].filter((n): n is Node => n !== undefined).map((n) => n.perms);
   }
-  if (after.node) return before.node && !samePerms(before.node.perms, after.node.perms) ? [before.node.perms, after.node.perms] : [after.node.perms];
-  return after.parent ? [after.parent.perms] : [];
+  // cx `watch_permitted`: the old permissions of a SET_PERMS, the node (as it is, or as it was
+  // when removed), then its parent.
+  const node = after.node ?? before.node;
+  const parent = after.parent ?? before.parent;
+  const lists = [node?.perms, parent?.perms];
+  if (before.node && after.node && !samePerms(before.node.perms, after.node.perms)) lists.unshift(before.node.perms);
+  return lists.filter((p): p is readonly Perm[] => p !== undefined);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -79,14 +84,19 @@ function nearestAncestor(view: NodeView, path: string): { path: string; node: No
 }
 
 /**
- * Error for a missing node (C xenstored `errno_from_parents`): ENOENT, unless the flavour
- * looks at the nearest existing ancestor and the caller cannot read it (then EACCES).
+ * C xenstored `errno_from_parents`: for a missing node, cx looks at the nearest existing
+ * ancestor, and a caller lacking the access it asked for there gets EACCES (a domU may not
+ * learn what exists where it may not look or write). ox does not.
  */
-function missing(flavour: Flavour, view: NodeView, caller: Caller, path: string): never {
-  if (flavour.errnoFromParents) {
-    const anc = nearestAncestor(view, path).node;
-    if (anc && !caller.privileged && !accessFor(caller, anc.perms).read) fail('EACCES', `no permission to know whether ${path} exists`);
-  }
+function checkMayKnow(flavour: Flavour, view: NodeView, caller: Caller, path: string, need: 'read' | 'write'): void {
+  if (!flavour.errnoFromParents) return;
+  const anc = nearestAncestor(view, path).node;
+  if (anc && !caller.privileged && !accessFor(caller, anc.perms)[need]) fail('EACCES', `no permission to know whether ${path} exists`);
+}
+
+/** Error for a missing node: ENOENT, or EACCES per {@link checkMayKnow}. */
+function missing(flavour: Flavour, view: NodeView, caller: Caller, path: string, need: 'read' | 'write'): never {
+  checkMayKnow(flavour, view, caller, path, need);
   return fail('ENOENT', `${path} does not exist`);
 }
 
@@ -99,7 +109,7 @@ function denied(flavour: Flavour, view: NodeView, path: string, message: string)
 /** `get_node(conn, path, perm)`: the node, or ENOENT/EACCES. */
 export function accessNode(flavour: Flavour, view: NodeView, caller: Caller, path: string, need: keyof Access): Node {
   const node = view.get(path);
-  if (!node) return missing(flavour, view, caller, path);
+  if (!node) return missing(flavour, view, caller, path, need === 'read' ? 'read' : 'write');
   if (!accessFor(caller, node.perms)[need]) denied(flavour, view, path, `domain ${caller.domid} may not ${need === 'owner' ? 'change permissions of' : need} ${path}`);
   return node;
 }
@@ -132,17 +142,19 @@ export function listChildren(flavour: Flavour, node: Node): string[] {
  */
 function createNode(flavour: Flavour, view: NodeView, caller: Caller, path: string, value: Buffer): void {
   const anc = nearestAncestor(view, path);
-  if (!anc.node) return missing(flavour, view, caller, path);
+  if (!anc.node) return missing(flavour, view, caller, path, 'write');
   if (!accessFor(caller, anc.node.perms).write) fail('EACCES', `domain ${caller.domid} may not create nodes under ${anc.path}`);
   const chain: string[] = [];
   for (let p = path; p !== anc.path; p = parentOf(p)) chain.unshift(p);
-  if (!caller.privileged && view.owned(caller.domid) + chain.length > flavour.quota.entries) {
-    fail(flavour.quota.error, `domain ${caller.domid} would own more than ${flavour.quota.entries} nodes`);
+  const owner = caller.privileged || !flavour.creatorOwnsNewNodes ? anc.node.perms[0].domid : caller.domid;
+  // The new nodes count against their owner's quota (dom0 has none).
+  if (!caller.privileged && owner !== 0 && view.owned(owner) + chain.length > flavour.quota.entries) {
+    fail(flavour.quota.error, `domain ${owner} would own more than ${flavour.quota.entries} nodes`);
   }
   let parentPath = anc.path;
   let parent = anc.node;
   for (const p of chain) {
-    const perms = caller.privileged ? parent.perms : [{ letter: parent.perms[0].letter, domid: caller.domid }, ...parent.perms.slice(1)];
+    const perms = owner === parent.perms[0].domid ? parent.perms : [{ letter: parent.perms[0].letter, domid: owner }, ...parent.perms.slice(1)];
     const node: Node = { value: p === path ? value : EMPTY, perms, children: [] };
     const newParent: Node = { ...parent, children: [...parent.children, baseName(p)] };
     checkNodeSize(flavour, caller, newParent);
@@ -209,7 +221,9 @@ export function removeNode(flavour: Flavour, view: NodeView, caller: Caller, pat
   if (path === '/' && flavour.rmRoot === 'EINVAL') fail('EINVAL', 'the root node cannot be removed');
   const node = view.get(path);
   if (!node) {
-    if (!view.get(parentOf(path))) return missing(flavour, view, caller, path);
+    // "didn't exist already? fine, if the parent exists" — after cx's EACCES check
+    checkMayKnow(flavour, view, caller, path, 'write');
+    if (!view.get(parentOf(path))) missing(flavour, view, caller, path, 'write');
     return [];
   }
   if (!accessFor(caller, node.perms).write) denied(flavour, view, path, `domain ${caller.domid} may not remove ${path}`);
@@ -219,7 +233,7 @@ export function removeNode(flavour: Flavour, view: NodeView, caller: Caller, pat
   const below = flavour.rmEventsBelow === 'registered-watches' ? new Map(removed.map((p) => [p, view.get(p)!.perms] as const)) : undefined;
   const events: NodeEvent[] = [{ path, subtree: true, perms: eventPerms(flavour, before, after), watchesBelow: below }];
   if (flavour.rmEventsBelow === 'removed-nodes') {
-    for (const p of removed.slice(1)) events.push({ path: p, subtree: false, perms: [view.get(p)!.perms] });
+    for (const p of removed.slice(1)) events.push({ path: p, subtree: false, perms: eventPerms(flavour, around(view, p), { parent: undefined, node: undefined }) });
   }
   if (path === '/') {
     for (const p of removed.slice(1)) view.set(p, undefined);
@@ -251,7 +265,7 @@ export function permsOf(flavour: Flavour, view: NodeView, caller: Caller, path: 
 export function setNodePerms(flavour: Flavour, view: NodeView, caller: Caller, path: string, perms: readonly Perm[]): NodeEvent[] {
   if (perms.length === 0) fail('EINVAL', 'a permission list needs at least the owner entry');
   const node = view.get(path);
-  if (!node) return missing(flavour, view, caller, path);
+  if (!node) return missing(flavour, view, caller, path, 'write');
   const access = accessFor(caller, node.perms);
   if (!access.write || !access.owner) denied(flavour, view, path, `domain ${caller.domid} does not own ${path}`);
   if (!caller.privileged) {

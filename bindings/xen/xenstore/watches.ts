@@ -53,16 +53,22 @@ function eventPathFor(caller: Caller, watch: Watch, abs: string): string {
   return watch.path.startsWith('/') || isSpecial(watch.path) ? abs : relativeTo(caller.domid, abs);
 }
 
-/** May this watcher learn of a change guarded by these permission lists (`watch_permitted`, `can_fire_watch`)? */
-function permitted(caller: Caller, perms: readonly (readonly Perm[] | undefined)[]): boolean {
-  return caller.privileged || perms.some((p) => p !== undefined && accessFor(caller, p).read);
+/**
+ * May this watcher learn of a change guarded by these permission lists (cx `watch_permitted`,
+ * ox `can_fire_watch`)? ox finds nothing to check for a path that exists neither before nor
+ * after, and then tells nobody, not even dom0 (observed for watches below a removed node).
+ */
+function permitted(flavour: Flavour, caller: Caller, perms: readonly (readonly Perm[] | undefined)[]): boolean {
+  const lists = perms.filter((p): p is readonly Perm[] => p !== undefined);
+  if (lists.length === 0 && flavour.watchPerms === 'node-and-parent-before-and-after') return false;
+  return caller.privileged || lists.some((p) => accessFor(caller, p).read);
 }
 
 /** Fires one node event at every matching watch of every watcher. */
 export function fireNodeEvent(flavour: Flavour, watchers: Iterable<Watcher>, event: NodeEvent): void {
   for (const w of watchers) {
     const caller = w.caller();
-    const mayHear = permitted(caller, event.perms);
+    const mayHear = permitted(flavour, caller, event.perms);
     const sent = flavour.coalesceEvents ? new Set<string>() : undefined;
     const deliver = (path: string, token: string) => {
       if (sent) {
@@ -77,7 +83,7 @@ export function fireNodeEvent(flavour: Flavour, watchers: Iterable<Watcher>, eve
       if (event.subtree ? isAtOrBelow(event.path, watch.abs) : event.path === watch.abs) {
         if (mayHear) deliver(eventPathFor(caller, watch, event.path), watch.token);
       } else if (event.watchesBelow && isAtOrBelow(watch.abs, event.path)) {
-        if (permitted(caller, [event.watchesBelow.get(parentOf(watch.abs)), event.watchesBelow.get(watch.abs)])) deliver(watch.path, watch.token);
+        if (permitted(flavour, caller, [event.watchesBelow.get(parentOf(watch.abs)), event.watchesBelow.get(watch.abs)])) deliver(watch.path, watch.token);
       }
     }
   }
