@@ -19,6 +19,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../errors.js';
+import { parseIdList } from '../mask/formats/cpulist.js';
 import { MAX_CPUS, NO_ID, type CpuSpec, type CpuState, type NodeSpec, type TopologySpec } from './spec.js';
 
 function read(file: string): string {
@@ -30,18 +31,9 @@ function read(file: string): string {
   }
 }
 
-/** A Linux cpulist ("0-3,8,10-11"; empty = none), as ascending ids. */
+/** A Linux cpulist file ("0-3,8,10-11"; empty = none), as ascending ids. */
 function parseList(text: string, file: string): number[] {
-  if (text === '') return [];
-  const ids: number[] = [];
-  for (const part of text.split(',')) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) fail('EINVAL', `${file}: "${text}" is not a CPU list`);
-    const [lo, hi] = [Number(m[1]), Number(m[2] ?? m[1])];
-    if (hi < lo || hi >= MAX_CPUS) fail('EINVAL', `${file}: range ${part} is not within 0..${MAX_CPUS - 1}`);
-    for (let i = lo; i <= hi; i++) ids.push(i);
-  }
-  return ids;
+  return parseIdList(text, MAX_CPUS, file).sort((a, b) => a - b);
 }
 
 function readInt(file: string): number {
