@@ -7,22 +7,29 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AffinityError, fail } from '../errors.js';
 import type { KernelKind } from '../engine.js';
-import { lastValue, parseArgs } from './args.js';
+import { intOption, lastValue, parseArgs } from './args.js';
+import { renderHtml } from './html.js';
+import { createProgress } from './progress.js';
 import { maskCommand } from './mask-command.js';
 import { renderReport } from './report.js';
 import { runScenario } from './runner.js';
 import { loadScenario } from './scenario.js';
+import { xenstoredCommand } from './xenstored-command.js';
 
 const USAGE = `usage: affinity-engine <command> [options]
 
   run SCENARIO.json | --default   run a scenario and print its report
-      --out RESULTS.json          write the results (deterministic for a seed)
+      --out RESULTS.json          write the results (byte-identical for a given seed)
+      --html REPORT.html          write the report as a self-contained page with SVG charts
+      --seed N                    override the scenario's seed
       --kernels wasm|wasm-scalar|ts   mask kernels (default wasm)
-      --quiet                     no report, no progress bar
+      --quiet                     no report, no progress bar (the bar shows on a terminal after 1 s)
   mask EXPR [--host H] [--from xl|cpulist|hex|hwloc|bits] [--and|--or|--xor|--andnot EXPR]…
       [--to cpulist|hex|hwloc|taskset|xl|bits] [--nodes] [--weight]
                                   CPU-set conversion and arithmetic on a host
                                   (default host: 'pack:4 node:16 core:32 pu:2', 4096 CPUs / 64 nodes)
+  xenstored --socket PATH [--flavour cxenstored|oxenstored]
+                                  the Xenstore daemon on a unix socket (XENSTORED_PATH=PATH)
   help                            this text
 `;
 
@@ -36,20 +43,29 @@ function kernelsOption(v: string | undefined): KernelKind {
 }
 
 function runCommand(argv: readonly string[]): number {
-  const args = parseArgs(argv, { values: ['out', 'kernels'], flags: ['default', 'quiet'] });
+  const args = parseArgs(argv, { values: ['out', 'html', 'kernels', 'seed'], flags: ['default', 'quiet'] });
   const useDefault = args.flags.has('default');
   if (args.positionals.length !== (useDefault ? 0 : 1)) fail('EINVAL', 'run: give one scenario file, or --default');
-  const file = useDefault ? DEFAULT_SCENARIO : args.positionals[0];
-  const { scenario, topology } = loadScenario(file);
-  const { results, timings } = runScenario(scenario, topology, { kernels: kernelsOption(lastValue(args, 'kernels')) });
+  const { scenario, topology } = loadScenario(useDefault ? DEFAULT_SCENARIO : args.positionals[0]);
+  if (lastValue(args, 'seed') !== undefined) scenario.seed = intOption(args, 'seed', scenario.seed);
+  const quiet = args.flags.has('quiet');
+  const progress = createProgress({ quiet });
+  const { results, timings } = runScenario(scenario, topology, {
+    kernels: kernelsOption(lastValue(args, 'kernels')),
+    onStep: (done, total) => progress.update(done, total, 'steps'),
+  });
+  progress.done();
   const out = lastValue(args, 'out');
   if (out) writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  if (!args.flags.has('quiet')) process.stdout.write(renderReport(results, timings));
+  const html = lastValue(args, 'html');
+  if (html) writeFileSync(html, renderHtml(results, timings));
+  if (!quiet) process.stdout.write(renderReport(results, timings));
   return results.steps.some((s) => s.unmet) ? 1 : 0;
 }
 
-const COMMANDS: Record<string, (argv: readonly string[]) => number> = {
+const COMMANDS: Record<string, (argv: readonly string[]) => number | Promise<number>> = {
   run: runCommand,
+  xenstored: xenstoredCommand,
   mask: (argv) => {
     process.stdout.write(maskCommand(argv) + '\n');
     return 0;
@@ -60,7 +76,7 @@ const COMMANDS: Record<string, (argv: readonly string[]) => number> = {
   },
 };
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const run = cmd === undefined ? undefined : COMMANDS[cmd];
   if (!run) {
@@ -68,7 +84,7 @@ function main(argv: readonly string[]): number {
     return 2;
   }
   try {
-    return run(rest);
+    return await run(rest);
   } catch (e) {
     if (!(e instanceof AffinityError)) throw e;
     process.stderr.write(`affinity-engine ${cmd}: ${e.message}\n`);
@@ -76,4 +92,4 @@ function main(argv: readonly string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));
