@@ -199,7 +199,7 @@ export class Engine {
     this.i32View = new Int32Array(this.memory.buffer);
     this.u16View = new Uint16Array(this.memory.buffer);
 
-    this.outBuf = this.alloc(nrCpus * 4);
+    this.outBuf = this.alloc(Math.max(nrCpus, nrNodes) * 4);
     this.scratchH = this.alloc(this.cpuWords * 8);
     this.scratchS = this.alloc(this.cpuWords * 8);
     this.cpuToNodeTable = this.alloc(nrCpus * 2);

@@ -123,6 +123,10 @@ describe.each(KINDS)('CpuMask semantics (%s kernels)', (kernels) => {
     expect(all.isFull()).toBe(true);
     expect(e.nodemaskFrom([0, 1]).isFull()).toBe(false);
     expect(e.nodemask().first()).toBe(64);
+    // Listing a node mask wider than the CPU count must not spill into engine tables.
+    e.setCpuToNode([0, 0, 0, 0, 1, 1, 1, 1]);
+    expect(e.nodemaskAll().toArray()).toHaveLength(64);
+    expect([0, 7].map((c) => e.cpuToNode(c))).toEqual([0, 1]);
     const wide = createEngine({ nrCpus: 8, nrNodes: 256, kernels });
     expect(wide.nodemaskOf(200).toArray()).toEqual([200]);
   });

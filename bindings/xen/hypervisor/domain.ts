@@ -1,0 +1,130 @@
+/**
+ * Domains: creation (spec xen-hypervisor.md §4.2), vCPU creation with the scheduler's
+ * defaults (§3.1, XEN_DOMCTL_max_vcpus), destruction, and the heap allocator's node choice
+ * for guest memory (§4.3).
+ */
+import { fail } from '../../errors.js';
+import { updateNodeAffinity } from './node-affinity.js';
+import { allocateUnits, schedSetAffinity, selectInitialCpu } from './sched.js';
+import type { Dom0Options, Domain, HypervisorState } from './types.js';
+
+/** Credit1's default weight (sched_credit.c CSCHED_DEFAULT_WEIGHT). */
+export const CREDIT_DEFAULT_WEIGHT = 256;
+/** Xen's domid space for ordinary domains (DOMID_FIRST_RESERVED = 0x7FF0). */
+export const DOMID_FIRST_RESERVED = 0x7ff0;
+/** HVM_MAX_VCPUS on x86 — the largest max_vcpus a domain may ask for. */
+export const MAX_VIRT_CPUS = 4096;
+
+export interface CreateDomainConfig {
+  maxVcpus: number;
+  /** config->cpupool_id; default 0. */
+  cpupoolId?: number;
+  /** A specific domid (must be free), else the next free one. */
+  domid?: number;
+}
+
+/**
+ * XEN_DOMCTL_createdomain, as far as affinity goes (§4.2): node_affinity = all 64 bits,
+ * auto on, the pool from the config (ESRCH unknown, ENODEV no CPUs). No vCPUs yet.
+ */
+export function createDomain(hv: HypervisorState, cfg: CreateDomainConfig, isDom0 = false): Domain {
+  const { maxVcpus, cpupoolId = 0 } = cfg ?? ({} as CreateDomainConfig);
+  if (!Number.isInteger(maxVcpus) || maxVcpus < 1 || maxVcpus > MAX_VIRT_CPUS) {
+    fail('EINVAL', `max_vcpus ${maxVcpus} is not in 1..${MAX_VIRT_CPUS}`);
+  }
+  const pool = hv.pools.get(cpupoolId);
+  if (!pool) fail('ESRCH', `cpupool ${cpupoolId} does not exist`);
+  if (pool.cpuValid.isEmpty()) fail('ENODEV', `cpupool ${cpupoolId} has no CPUs`);
+  let domid = cfg.domid;
+  if (domid === undefined) {
+    while (hv.domains.has(hv.nextDomid)) hv.nextDomid = (hv.nextDomid + 1) % DOMID_FIRST_RESERVED || 1;
+    domid = hv.nextDomid;
+    hv.nextDomid = (hv.nextDomid + 1) % DOMID_FIRST_RESERVED || 1;
+  } else if (!Number.isInteger(domid) || domid < 0 || domid >= DOMID_FIRST_RESERVED) {
+    fail('EINVAL', `domid ${domid} is not below ${DOMID_FIRST_RESERVED}`);
+  } else if (hv.domains.has(domid)) {
+    fail('EEXIST', `domain ${domid} exists`);
+  }
+  const d: Domain = {
+    domid, maxVcpus, created: 0, pool, gran: 1,
+    unitHard: new Uint32Array(0), unitSoft: new Uint32Array(0), unitSaved: new Uint32Array(0),
+    unitSoftEffective: new Uint8Array(0), unitPinned: new Uint8Array(0),
+    processor: new Int32Array(maxVcpus), affinityBroken: new Uint8Array(maxVcpus),
+    hardRefs: new Map(), softRefs: new Map(),
+    nodeAffinity: hv.engine.nodemaskAll(), autoNodeAffinity: true, lastAllocNode: -1,
+    memory: new Map(), weight: CREDIT_DEFAULT_WEIGHT, cap: 0, isDom0,
+  };
+  allocateUnits(hv, d);
+  hv.domains.set(domid, d);
+  pool.domains.add(d);
+  return d;
+}
+
+/**
+ * XEN_DOMCTL_max_vcpus: creates vCPUs up to `max` (sched_init_vcpu for each: unit, initial
+ * processor §3.7, and for a unit's first vCPU the default affinities of §3.1), then recomputes
+ * node affinity once. OPEN in the spec: we accept max in 1..d.max_vcpus and only ever add
+ * vCPUs (Xen never removes them); lowering is EINVAL.
+ */
+export function maxVcpus(hv: HypervisorState, d: Domain, max: number, dom0?: { cpus: number; opts: Dom0Options }): void {
+  if (!Number.isInteger(max) || max < 1 || max > d.maxVcpus) fail('EINVAL', `d${d.domid}: max_vcpus ${max} is not in 1..${d.maxVcpus}`);
+  if (max < d.created) fail('EINVAL', `d${d.domid} already has ${d.created} vCPUs`);
+  for (let v = d.created; v < max; v++) {
+    d.processor[v] = selectInitialCpu(hv, d, v);
+    d.created = v + 1;
+    if (v % d.gran !== 0) continue;
+    const u = v / d.gran;
+    let hard = hv.allHandle, soft = hv.allHandle;
+    if (dom0) {
+      if (dom0.opts.vcpusPin) hard = hv.scratch[0].clearAll().set(d.processor[v]).handle;
+      else if (dom0.opts.relaxed) soft = dom0.cpus;
+      else hard = dom0.cpus;
+    }
+    schedSetAffinity(hv, d, u, hard, soft);
+  }
+  updateNodeAffinity(hv, d);
+}
+
+/** Destroys a domain: releases its masks, memory and pool membership. */
+export function destroyDomain(hv: HypervisorState, d: Domain): void {
+  for (const h of [...d.unitHard, ...d.unitSoft, ...d.unitSaved]) if (h) hv.engine.masks.release(h);
+  for (const [node, bytes] of d.memory) hv.nodeFree[node] += bytes;
+  d.pool.domains.delete(d);
+  d.nodeAffinity.free();
+  hv.domains.delete(d.domid);
+}
+
+/** Allocation granule of the model's heap: Xen allocates guest memory in 1 GiB superpages where it can. */
+const GRANULE = 2 ** 30;
+
+/**
+ * Populates `bytes` of guest memory, granule by granule, as the heap allocator chooses nodes
+ * (§4.3): the allowed set is the online nodes ∩ node_affinity (if they meet), starting at the
+ * node after last_alloc_node and falling back to the other online nodes. All or nothing:
+ * ENOMEM leaves the heap and the domain as they were.
+ */
+export function populateMemory(hv: HypervisorState, d: Domain, bytes: number): Map<number, number> {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) fail('EINVAL', `memory size ${bytes} is not a byte count`);
+  const online = hv.nodeOnline.toArray();
+  const preferred = online.filter((n) => d.nodeAffinity.test(n));
+  const M = preferred.length ? preferred : online;
+  const rest = online.filter((n) => !M.includes(n));
+  const free = Float64Array.from(hv.nodeFree);
+  const got = new Map<number, number>();
+  let last = d.lastAllocNode;
+  for (let left = bytes; left > 0; ) {
+    const chunk = Math.min(GRANULE, left);
+    const start = M.findIndex((n) => n > last);
+    const order = [...M.slice(start < 0 ? 0 : start), ...M.slice(0, start < 0 ? 0 : start), ...rest];
+    const node = order.find((n) => free[n] >= chunk);
+    if (node === undefined) fail('ENOMEM', `d${d.domid}: no node has ${chunk} bytes free for its memory`);
+    free[node] -= chunk;
+    got.set(node, (got.get(node) ?? 0) + chunk);
+    if (M.includes(node)) last = node;
+    left -= chunk;
+  }
+  hv.nodeFree.set(free);
+  for (const [n, b] of got) d.memory.set(n, (d.memory.get(n) ?? 0) + b);
+  d.lastAllocNode = last;
+  return got;
+}
