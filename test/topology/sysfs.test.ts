@@ -38,10 +38,20 @@ function cpulist(ids: number[]): string {
   return parts.join(',');
 }
 
+/** Linux cpumask file formatting: 32-bit hex groups, most significant first, comma-separated. */
+function hexmask(ids: number[]): string {
+  const groups = Array.from({ length: Math.ceil(POSSIBLE / 32) }, (_, g) =>
+    ids.filter((i) => i >> 5 === g).reduce((v, i) => (v | (1 << (i & 31))) >>> 0, 0).toString(16).padStart(8, '0'));
+  return groups.reverse().join(',');
+}
+
 let fixtures = 0;
-/** Writes the machine as sysfs under a new directory; `edit` may change files afterwards. */
+/**
+ * Writes the machine as sysfs in `<new dir>/sys` (the layout hwloc's fsroot input wants) and
+ * returns that sys directory; `edit` may change files afterwards.
+ */
 function writeTree(edit?: (put: (path: string, text: string) => void, root: string) => void): string {
-  const root = join(base, `sys${fixtures++}`);
+  const root = join(base, `root${fixtures++}`, 'sys');
   const put = (path: string, text: string) => {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text + '\n');
@@ -56,19 +66,26 @@ function writeTree(edit?: (put: (path: string, text: string) => void, root: stri
     if (c.online) {
       put(`${cpu}/cpu${c.id}/topology/physical_package_id`, `${c.socket}`);
       put(`${cpu}/cpu${c.id}/topology/core_id`, `${c.core}`);
-      put(`${cpu}/cpu${c.id}/topology/thread_siblings_list`,
-        cpulist(machine.filter((o) => o.socket === c.socket && o.core === c.core).map((o) => o.id)));
+      const siblings = machine.filter((o) => o.socket === c.socket && o.core === c.core && o.online).map((o) => o.id);
+      const pkg = machine.filter((o) => o.socket === c.socket && o.online).map((o) => o.id);
+      put(`${cpu}/cpu${c.id}/topology/thread_siblings_list`, cpulist(siblings));
+      put(`${cpu}/cpu${c.id}/topology/core_cpus_list`, cpulist(siblings));
+      put(`${cpu}/cpu${c.id}/topology/package_cpus_list`, cpulist(pkg));
+      for (const f of ['thread_siblings', 'core_cpus']) put(`${cpu}/cpu${c.id}/topology/${f}`, hexmask(siblings));
+      for (const f of ['core_siblings', 'package_cpus']) put(`${cpu}/cpu${c.id}/topology/${f}`, hexmask(pkg));
     }
     symlinkSync(`../../node/node${c.node}`, join(root, `${cpu}/cpu${c.id}/node${c.node}`));
   }
   for (let k = 0; k < 4; k++) {
     const node = `devices/system/node/node${k}`;
-    put(`${node}/cpulist`, cpulist(machine.filter((c) => c.node === k && c.online).map((c) => c.id)));
+    const cpus = machine.filter((c) => c.node === k && c.online).map((c) => c.id);
+    put(`${node}/cpulist`, cpulist(cpus));
+    put(`${node}/cpumap`, hexmask(cpus));
     put(`${node}/meminfo`, [`Node ${k} MemTotal:       ${nodeMem[k][0]} kB`, `Node ${k} MemFree:        ${nodeMem[k][1]} kB`,
       `Node ${k} MemUsed:        ${nodeMem[k][0] - nodeMem[k][1]} kB`].join('\n'));
     put(`${node}/distance`, slit[k].join(' '));
   }
-  put('devices/system/node/online', '0-3');
+  for (const f of ['online', 'possible']) put(`devices/system/node/${f}`, '0-3');
   edit?.(put, root);
   return root;
 }
@@ -98,6 +115,22 @@ describe('fromSysfs on a written 2-socket, 4-node tree', () => {
     expect(topo.nodeCpus(3)).toEqual([]);
     expect(topo.nodeCpus(2)).toEqual([4, 5, 6, 7, 12, 13, 14, 15]);
     expect(topo.distances).toEqual(slit);
+  });
+});
+
+describe('hwloc reads the same tree', () => {
+  it('lstopo on the tree as an fsroot gives the same CPUs, nodes, memory and SLIT', () => {
+    const sys = writeTree();
+    const xml = execFileSync('lstopo-no-graphics', ['-i', dirname(sys), '--if', 'fsroot', '--of', 'xml', '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const ours = Topology.fromSysfs(sys);
+    const hwloc = Topology.fromHwlocXml(xml, 'lstopo of the fixture');
+    // hwloc records neither possible-but-absent CPUs (16-19), nor free memory, nor the node of
+    // an offline CPU (node cpumaps list online CPUs): it knows CPU 13 only as offline.
+    expect(hwloc.nrCpuIds).toBe(16);
+    expect(hwloc.cpu(13)).toEqual({ ...ours.cpu(13), node: -1 });
+    expect(hwloc.cpus.filter((c) => c.id !== 13)).toEqual(ours.cpus.slice(0, 16).filter((c) => c.id !== 13));
+    expect(hwloc.nodes.map((n) => n.memsize)).toEqual(ours.nodes.map((n) => n.memsize));
+    expect(hwloc.distances).toEqual(ours.distances);
   });
 });
 
