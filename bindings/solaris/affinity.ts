@@ -443,7 +443,7 @@ export function isHard(t: Lwp): boolean {
 }
 
 /** `mask ∩ allowed`: `mask` itself when unchanged, -1 when empty, else a new interned id (one reference). */
-export function intersected(sys: SolarisSystem, mask: number, allowed: CpuMask): number {
+function intersected(sys: SolarisSystem, mask: number, allowed: CpuMask): number {
   if (sys.engine.k.subset(mask, allowed.handle, allowed.nbits)) return mask;
   const tmp = sys.masks.view(mask).clone().and(allowed);
   const r = tmp.isEmpty() ? -1 : sys.masks.intern(tmp);
