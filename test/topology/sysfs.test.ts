@@ -175,6 +175,12 @@ describe('fromSysfs on the live /sys', () => {
     expect(n).toBe(availableParallelism());
     expect(n).toBeLessThanOrEqual(topo.onlineCpus().length);
   });
+  it('agrees with hwloc\'s own reading of this machine', () => {
+    const hwloc = Topology.fromHwlocXml(execFileSync('lstopo-no-graphics', ['--of', 'xml', '-'], { encoding: 'utf8' }), 'lstopo of this machine');
+    const pick = (t: Topology) => t.cpus.filter((c) => c.state === 'online').map(({ id, socket, core, node }) => ({ id, socket, core, node }));
+    expect(pick(hwloc)).toEqual(pick(topo));
+    expect(hwloc.nodes.map((n) => n.memsize)).toEqual(topo.nodes.map((n) => n.memsize));
+  });
   it('every online CPU has a node and a core', () => {
     for (const id of topo.onlineCpus()) expect([topo.cpu(id).node, topo.cpu(id).core].every((v) => v >= 0)).toBe(true);
     expect(topo.nodes.filter((n) => n.online).length).toBeGreaterThan(0);
