@@ -9,7 +9,7 @@ export {
   type Affinity, type Cred, type Lwp, type Privilege, type Process, type ProcessAttrs, type ProcTable, type Zone,
 } from './process.js';
 export {
-  checkprocset, eligibleLwps, getmyid, procsetTargets, setprocset,
+  checkprocset, decodeProcset, eligibleLwps, encodeProcset, getmyid, procsetTargets, setprocset, PROCSET_SIZE,
   P_ALL, P_CID, P_CPUID, P_CTID, P_GID, P_LWPID, P_MYID, P_PGID, P_PID, P_POOLID, P_PPID, P_PROJID, P_PSETID, P_SID,
   P_TASKID, P_UID, P_ZONEID, POP_AND, POP_DIFF, POP_OR, POP_XOR, type ProcSet,
 } from './procset.js';

@@ -193,3 +193,25 @@ export function procsetTargets(pt: ProcTable, caller: Lwp, ps: ProcSet): Lwp[] {
 export function eligibleLwps(pt: ProcTable, caller: Lwp): Lwp[] {
   return pt.procs.filter((p) => eligible(p, caller)).flatMap((p) => p.lwps);
 }
+
+/** sizeof(procset_t): five 32-bit fields (spec §1.2). */
+export const PROCSET_SIZE = 20;
+
+/**
+ * The C layout of a procset_t (spec §1.2, §14: replay C-level vectors byte for byte):
+ * p_op, p_lidtype, p_lid, p_ridtype, p_rid as int32, x86 little-endian unless `bigEndian` (SPARC).
+ */
+export function encodeProcset(ps: ProcSet, bigEndian = false): Uint8Array {
+  const out = new Uint8Array(PROCSET_SIZE);
+  const v = new DataView(out.buffer);
+  [ps.p_op, ps.p_lidtype, ps.p_lid, ps.p_ridtype, ps.p_rid].forEach((x, i) => v.setInt32(4 * i, x, !bigEndian));
+  return out;
+}
+
+/** Reads a procset_t from its C layout; fewer than 20 bytes is the model's EFAULT (copyin of a short buffer). */
+export function decodeProcset(bytes: Uint8Array, bigEndian = false): ProcSet {
+  if (!(bytes instanceof Uint8Array) || bytes.length < PROCSET_SIZE) fail('EFAULT', `procset_t needs ${PROCSET_SIZE} bytes`);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, PROCSET_SIZE);
+  const f = (i: number) => v.getInt32(4 * i, !bigEndian);
+  return setprocset(f(0), f(1), f(2), f(3), f(4));
+}

@@ -190,7 +190,25 @@ function run(seed: number, steps: number): void {
       return `${key(p.pid, t.tid)}:${cpus ? `${t.aff.flags & PA_AFF_STRONG ? 'S' : 'W'}${inh}[${cpus}]` : '-'}`;
     }));
     expect(realState, where).toEqual(modelState);
+    checkRecords(sys, where);
   }
+  // everything cleared: no affinity record and no interned mask is left behind
+  processorAffinity(sys, root, setprocset(POP_AND, P_ALL, 0, P_ALL, 0), null, null, ref(PA_CLEAR));
+  processorAffinity(sys, root, setprocset(POP_AND, P_PID, 1, P_ALL, 0), null, null, ref(PA_CLEAR));
+  expect([sys.procs.affinities.size, sys.masks.size]).toEqual([0, 0]);
+}
+
+/** Holder counts match the LWPs pointing at each record; each record holds one mask reference. */
+function checkRecords(sys: ReturnType<typeof h1>['sys'], where: string): void {
+  const holders = new Map<unknown, number>();
+  for (const t of sys.procs.lwps) if (t.aff.mask >= 0) holders.set(t.aff, (holders.get(t.aff) ?? 0) + 1);
+  const refs = new Map<number, number>();
+  for (const a of sys.procs.affinities) {
+    expect(a.holders, where).toBe(holders.get(a) ?? 0);
+    refs.set(a.mask, (refs.get(a.mask) ?? 0) + 1);
+  }
+  for (const a of holders.keys()) expect(sys.procs.affinities.has(a as never), where).toBe(true);
+  for (const [m, n] of refs) expect(sys.masks.refCount(m), where).toBe(n);
 }
 
 describe('differential against a model written from the spec', () => {

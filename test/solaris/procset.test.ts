@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   P_ALL, P_CPUID, P_LWPID, P_MYID, P_PID, P_UID, P_ZONEID, P_CID, POP_AND, POP_DIFF, POP_OR, POP_XOR,
-  procsetTargets, setprocset, type ProcSet,
+  decodeProcset, encodeProcset, procsetTargets, setprocset, type ProcSet,
 } from '../../bindings/solaris/procset.js';
 import {
   createProcTable, createProcess, exit, makeCred, zoneCreate, SYS_CID, RT_CID, type Lwp, type ProcTable,
@@ -87,5 +87,19 @@ describe('eligibility (spec §2.3–2.4)', () => {
     expect(errnoOf(() => procsetTargets(pt, caller, setprocset(POP_AND, P_UID, 500, P_PID, 500)))).toBe('ESRCH');
     // the fast path reaches it (the per-LWP EPERM of §11.1 then applies)
     expect(names(procsetTargets(pt, caller, setprocset(POP_AND, P_PID, 500, P_ALL, 0)))).toEqual(['500/1']);
+  });
+});
+
+describe('procset_t C layout (spec §1.2, §14)', () => {
+  it('20 bytes, five int32 in field order, both byte orders; short buffers fault', () => {
+    const ps = setprocset(POP_AND, P_PID, P_MYID, P_LWPID, 2);
+    const le = encodeProcset(ps);
+    expect([...le]).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 8, 0, 0, 0, 2, 0, 0, 0]);
+    expect([...encodeProcset(ps, true).subarray(0, 4)]).toEqual([0, 0, 0, 1]);
+    expect(decodeProcset(le)).toEqual(ps);
+    expect(decodeProcset(encodeProcset(ps, true), true)).toEqual(ps);
+    expect(errnoOf(() => decodeProcset(le.subarray(0, 19)))).toBe('EFAULT');
+    const { pt, caller } = fixture();
+    expect(names(procsetTargets(pt, caller, decodeProcset(le)))).toEqual(['100/2']);
   });
 });
