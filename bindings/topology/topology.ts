@@ -35,7 +35,8 @@ export interface Cpu {
   /** Index of this CPU among the hardware threads of its core, in CPU id order. */
   readonly thread: number;
   readonly node: number;
-  state: CpuState;
+  /** Changed only through {@link Topology.setCpuState}, so that listeners hear of it. */
+  readonly state: CpuState;
 }
 
 export interface NumaNode {
@@ -152,9 +153,9 @@ function buildDistances(spec: TopologySpec, nodes: NumaNode[], source: string): 
 }
 
 /**
- * A validated host topology. Construct with one of the builders (`Topology.fromSynthetic`, …,
- * in bindings/topology/index.ts) or `new Topology(spec)`; invalid specs throw EINVAL and build
- * nothing.
+ * A validated host topology. Build it with `Topology.fromSynthetic`, `.fromHwlocXml`,
+ * `.fromSysfs`, `.fromXlInfo`, `.fromJSON`, or `new Topology(spec)`; invalid input throws
+ * (EINVAL, ENOENT for missing files) and builds nothing.
  */
 export class Topology {
   /** nr_cpu_ids: CPU ids are 0…nrCpuIds-1. */
@@ -252,7 +253,8 @@ export class Topology {
     if (from === state) return from;
     if (from === 'online' && this.cpus.every((o) => o.id === cpu || o.state !== 'online'))
       fail('EBUSY', `CPU ${cpu} is the last online CPU`);
-    c.state = state;
+    const mutable = c as { state: CpuState };
+    mutable.state = state;
     const told: CpuStateListener[] = [];
     try {
       for (const l of this.listeners) {
@@ -260,7 +262,7 @@ export class Topology {
         l({ cpu, from, to: state }, this);
       }
     } catch (e) {
-      c.state = from;
+      mutable.state = from;
       for (const l of told.slice(0, -1)) l({ cpu, from: state, to: from }, this);
       throw e;
     }
