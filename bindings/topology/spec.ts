@@ -2,6 +2,8 @@
  * The plain data a topology builder produces (synthetic.ts, hwloc-xml.ts, sysfs.ts, xl-info.ts,
  * json.ts) and the limits and constants of the model; topology.ts validates it into a Topology.
  */
+/** Largest nr_cpu_ids the project simulates (the engine's limit). */
+export { MAX_CPUS } from '../engine.js';
 
 /**
  * CPU states. 'online'/'offline' are common to both systems; 'not-present' is an id below
@@ -14,8 +16,6 @@ export const CPU_STATES: readonly CpuState[] = ['online', 'offline', 'not-presen
 
 /** "No such id": a CPU with no node (Xen XEN_INVALID_NODE_ID), no socket/core (not present). */
 export const NO_ID = -1;
-/** Largest nr_cpu_ids the project simulates. */
-export const MAX_CPUS = 16384;
 /** MAX_NUMNODES: Xen's nodemask is one 64-bit word (spec xen-hypervisor.md §1.1); illumos caps lgroups at 64. */
 export const MAX_NODES = 64;
 /** SLIT distance of a node to itself. */

@@ -16,7 +16,7 @@ import {
 } from './spec.js';
 
 export {
-  CPU_STATES, LOCAL_DISTANCE, MAX_CPUS, MAX_NODES, NO_ID, REMOTE_DISTANCE, UNREACHABLE,
+  CPU_STATES, LOCAL_DISTANCE, MAX_NODES, NO_ID, REMOTE_DISTANCE, UNREACHABLE,
   type CpuSpec, type CpuState, type NodeSpec, type TopologyJSON, type TopologySpec,
 } from './spec.js';
 export type { SyntheticOptions } from './synthetic.js';
