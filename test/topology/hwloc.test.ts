@@ -96,6 +96,18 @@ describe('fromSynthetic agrees with hwloc', () => {
   });
 });
 
+describe('several NUMA nodes local to the same CPUs (memory tiers)', () => {
+  it('the first attached node owns the CPUs, the others are memory-only', () => {
+    const spec = 'pack:2 [numa(memory=1GiB)] [numa(memory=2GiB)] core:2 pu:1';
+    const t = Topology.fromHwlocXml(lstopoXml(spec));
+    // hwloc gives nodes 0 and 1 the same locality (package 0's PUs); the model gives each CPU one node.
+    expect(hwlocCalc(spec, 'node:1', '-I', 'pu', '--po')).toBe(hwlocCalc(spec, 'node:0', '-I', 'pu', '--po'));
+    expect([0, 1, 2, 3].map((k) => t.nodeCpus(k))).toEqual([[0, 1], [], [2, 3], []]);
+    expect(t.nodes.map((n) => n.memsize)).toEqual([1, 2, 1, 2].map((g) => g * 2 ** 30));
+    expect(() => Topology.fromSynthetic(spec)).toThrow(/two nodes/);
+  });
+});
+
 describe('distances', () => {
   it('a package-hops SLIT written into the XML by hwloc-annotate reads back as fromSynthetic builds it', () => {
     const spec = 'pack:4 node:2 core:2 pu:1';
