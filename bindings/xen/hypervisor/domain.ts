@@ -94,14 +94,15 @@ export function destroyDomain(hv: HypervisorState, d: Domain): void {
   hv.domains.delete(d.domid);
 }
 
-/** Allocation granule of the model's heap: Xen allocates guest memory in 1 GiB superpages where it can. */
-const GRANULE = 2 ** 30;
+/** Extent sizes xenguest populates with, largest first: 1 GiB and 2 MiB superpages, then 4 KiB pages. */
+const EXTENTS = [2 ** 30, 2 ** 21, 2 ** 12];
 
 /**
- * Populates `bytes` of guest memory, granule by granule, as the heap allocator chooses nodes
- * (§4.3): the allowed set is the online nodes ∩ node_affinity (if they meet), starting at the
- * node after last_alloc_node and falling back to the other online nodes. All or nothing:
- * ENOMEM leaves the heap and the domain as they were.
+ * Populates `bytes` of guest memory extent by extent, choosing nodes as the heap allocator
+ * does (§4.3): the allowed set M is the online nodes ∩ node_affinity (if they meet), tried
+ * from the node after last_alloc_node, then the other online nodes. An extent no node can
+ * hold is split into the next smaller size, as xenguest falls back from superpages. All or
+ * nothing: ENOMEM leaves the heap and the domain as they were.
  */
 export function populateMemory(hv: HypervisorState, d: Domain, bytes: number): Map<number, number> {
   if (!Number.isSafeInteger(bytes) || bytes < 0) fail('EINVAL', `memory size ${bytes} is not a byte count`);
@@ -112,17 +113,26 @@ export function populateMemory(hv: HypervisorState, d: Domain, bytes: number): M
   const free = Float64Array.from(hv.nodeFree);
   const got = new Map<number, number>();
   let last = d.lastAllocNode;
-  for (let left = bytes; left > 0; ) {
-    const chunk = Math.min(GRANULE, left);
-    const start = M.findIndex((n) => n > last);
-    const order = [...M.slice(start < 0 ? 0 : start), ...M.slice(0, start < 0 ? 0 : start), ...rest];
-    const node = order.find((n) => free[n] >= chunk);
-    if (node === undefined) fail('ENOMEM', `d${d.domid}: no node has ${chunk} bytes free for its memory`);
-    free[node] -= chunk;
-    got.set(node, (got.get(node) ?? 0) + chunk);
-    if (M.includes(node)) last = node;
-    left -= chunk;
-  }
+  const place = (size: number): number | undefined => {
+    const start = Math.max(0, M.findIndex((n) => n > last));
+    return [...M.slice(start), ...M.slice(0, start), ...rest].find((n) => free[n] >= size);
+  };
+  const populate = (left: number, level: number): void => {
+    while (left > 0) {
+      const size = Math.min(EXTENTS[level], left);
+      const node = place(size);
+      if (node === undefined) {
+        if (level + 1 === EXTENTS.length) fail('ENOMEM', `d${d.domid}: no node has ${size} bytes free for its memory`);
+        populate(size, level + 1);
+      } else {
+        free[node] -= size;
+        got.set(node, (got.get(node) ?? 0) + size);
+        if (M.includes(node)) last = node;
+      }
+      left -= size;
+    }
+  };
+  populate(bytes, 0);
   hv.nodeFree.set(free);
   for (const [n, b] of got) d.memory.set(n, (d.memory.get(n) ?? 0) + b);
   d.lastAllocNode = last;
