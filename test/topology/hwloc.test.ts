@@ -55,6 +55,7 @@ const specs: { spec: string; levels: string[]; big?: boolean; nodeQueries?: numb
   { spec: 'socket:2 numa:3(memory=3GiB) core:7 pu:3', levels: ['package', 'core'] },
   { spec: 'pack:2 [numa(memory=512MB)] core:3 pu:2', levels: ['package', 'core'] },
   { spec: 'node:2 5', levels: [] },
+  { spec: '[numa(memory=5GB)] pack:2 core:2 pu:1', levels: ['package', 'core'] },
   { spec: 'Package:5 NUMA:3(memory=7kB) core:1 PU:4', levels: ['package', 'core'] },
   { spec: 'pack:16 node:4 core:128 pu:2', levels: [], big: true, nodeQueries: [0, 17, 63] },
 ];
