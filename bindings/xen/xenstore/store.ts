@@ -18,7 +18,7 @@ import { canonicalNodePath, domainPath, isSpecial, parentOf } from './paths.js';
 import { parsePerm, type Caller, type Perm } from './perms.js';
 import { abortTransaction, answerOf, commitTransaction, LiveTree, noteRead, noteWrite, startTransaction, TransactionView, type Outcome, type Transaction } from './transactions.js';
 import { directoryOf, emptyNode, listChildren, makeNode, accessNode, nodesOwnedBy, permsOf, readNode, removeNode, ROOT_PERMS, setNodePerms, writeNode, type NodeEvent, type NodeView } from './tree.js';
-import { addWatch, fireNodeEvent, fireSpecialEvent, removeWatch, type Watch, type Watcher } from './watches.js';
+import { addWatch, fireSpecialEvent, matchNodeEvents, removeWatch, type Peek, type Watch, type Watcher } from './watches.js';
 
 /** A client of the store: a socket connection, or a TS caller that wants watches and transactions. */
 export interface Session extends Watcher {
@@ -55,6 +55,8 @@ export class XenstoreStore {
   private readonly domains = new Map<number, DomainInfo>();
   private readonly listeners = new Set<DomainListener>();
   private readonly generations = new WeakMap<object, number>();
+  /** cx: permissions of `@introduceDomain` / `@releaseDomain` (they are not nodes there). */
+  private readonly specials = new Map<string, readonly Perm[]>();
   private nextGeneration = 1;
   private nextTxId = 1;
 
@@ -124,8 +126,7 @@ export class XenstoreStore {
       if (kind === 'read') return op(this.live, caller);
       const view = new TransactionView(this.live, { kind: 'direct' });
       const outcome = op(view, caller);
-      view.applyTo(this.live);
-      this.fire(outcome.events);
+      this.fire(outcome.events, (p) => this.live.peek(p), (p) => view.peek(p), () => view.applyTo(this.live));
       return outcome;
     }
     const t = this.transactionOf(session, tx);
@@ -151,8 +152,16 @@ export class XenstoreStore {
     return session.transactions.get(tx) ?? fail(this.flavour.unknownTransaction, `no transaction ${tx} on this connection`);
   }
 
-  private fire(events: readonly NodeEvent[]): void {
-    for (const e of events) fireNodeEvent(this.flavour, this.sessions, e);
+  /** Works out who hears `events` (judged on the trees `before` and `after`), applies the change, then tells them. */
+  private fire(events: readonly NodeEvent[], before: Peek, after: Peek, apply: () => void): void {
+    const deliveries = matchNodeEvents(this.flavour, this.sessions, events, before, after);
+    apply();
+    for (const d of deliveries) d.watcher.deliver(d.path, d.token);
+  }
+
+  /** Permissions of a special watch name (cx keeps them aside, ox has them as the `/@name` node). */
+  private specialPerms(name: string): readonly Perm[] | undefined {
+    return this.flavour.specialPaths === 'root-nodes' ? this.live.get(`/${name}`)?.perms : (this.specials.get(name) ?? ROOT_PERMS);
   }
 
   private path(who: Who, path: string): string {
@@ -243,9 +252,11 @@ export class XenstoreStore {
     const list = perms.map((p) => (typeof p === 'string' ? parsePerm(p) : parsePerm(`${p.letter}${p.domid}`)));
     if (list.length === 0) fail('EINVAL', 'a permission list needs at least the owner entry');
     if (isSpecial(path) && this.flavour.specialPaths === 'watch-only') {
-      // cx accepts SET_PERMS on its two special watch names (observed OK) but they are not nodes.
+      // cx accepts SET_PERMS on its two special watch names from dom0 (observed OK) but they
+      // are not nodes; a domU is refused (observed ENOENT; the real daemon crashes on some lists).
       if (path !== '@introduceDomain' && path !== '@releaseDomain') fail('EINVAL', `${path} is not a special node`);
-      this.sessionOf(who);
+      if (!this.sessionOf(who).caller().privileged) fail('ENOENT', `${path} is not a node a domain may change`);
+      this.specials.set(path, list);
       return;
     }
     const abs = this.path(who, path);
@@ -280,7 +291,8 @@ export class XenstoreStore {
       abortTransaction(this.live, t);
       return;
     }
-    this.fire(commitTransaction(this.live, t));
+    const plan = commitTransaction(this.live, t);
+    this.fire(plan.events, plan.before, plan.after, plan.apply);
   }
 
   /**
@@ -353,7 +365,7 @@ export class XenstoreStore {
       return;
     }
     this.domains.set(domid, { gfn: BigInt(gfn), port });
-    fireSpecialEvent(this.sessions, '@introduceDomain');
+    fireSpecialEvent(this.sessions, '@introduceDomain', this.specialPerms('@introduceDomain'));
     for (const l of this.listeners) l('introduce', domid);
   }
 
@@ -393,10 +405,9 @@ export class XenstoreStore {
     const events: NodeEvent[] = [];
     const priv = this.callerOf(PRIV_DOMID);
     for (const p of nodesOwnedBy(this.live, domid)) events.push(...removeNode(this.flavour, view, priv, p));
-    view.applyTo(this.live);
     for (const s of this.sessions) if (s.domid === domid) this.resetWatches(s);
-    this.fire(events);
-    fireSpecialEvent(this.sessions, '@releaseDomain');
+    this.fire(events, (p) => this.live.peek(p), (p) => view.peek(p), () => view.applyTo(this.live));
+    fireSpecialEvent(this.sessions, '@releaseDomain', this.specialPerms('@releaseDomain'));
     for (const l of this.listeners) l('release', domid);
   }
 

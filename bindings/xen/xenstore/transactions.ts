@@ -15,6 +15,7 @@ import type { Flavour } from './flavour.js';
 import { baseName, isAtOrBelow, parentOf } from './paths.js';
 import { samePerms } from './perms.js';
 import type { Node, NodeEvent, NodeView } from './tree.js';
+import type { Peek } from './watches.js';
 
 /** The live tree: nodes by path, per-owner counts, and the pre-images open snapshots need. */
 export class LiveTree implements NodeView {
@@ -24,6 +25,10 @@ export class LiveTree implements NodeView {
   private readonly snapshots = new Set<Map<string, Node | undefined>>();
 
   get(path: string): Node | undefined {
+    return this.nodes.get(path);
+  }
+
+  peek(path: string): Node | undefined {
     return this.nodes.get(path);
   }
 
@@ -79,13 +84,21 @@ export class TransactionView implements NodeView {
   ) {}
 
   get(path: string): Node | undefined {
+    return this.lookup(path, true);
+  }
+
+  peek(path: string): Node | undefined {
+    return this.lookup(path, false);
+  }
+
+  private lookup(path: string, access: boolean): Node | undefined {
     if (this.overlay.has(path)) return this.overlay.get(path);
     const b = this.base;
     if (b.kind === 'snapshot' && b.preimages.has(path)) return b.preimages.get(path);
     // cx copies a node into the transaction at its first touch: later reads see that copy.
     if (b.kind === 'live' && b.touched.has(path)) return b.touched.get(path);
-    const node = this.under.get(path);
-    if (b.kind === 'live') b.touched.set(path, node);
+    const node = access ? this.under.get(path) : this.under.peek(path);
+    if (b.kind === 'live' && access) b.touched.set(path, node);
     return node;
   }
 
@@ -214,32 +227,68 @@ function graft(live: LiveTree, view: TransactionView, at: string): void {
   if (!parent.children.includes(name)) live.set(parentOf(at), { ...parent, children: [...parent.children, name] });
 }
 
-/** Commits (END `T`): returns the events to fire, or throws EAGAIN leaving the live tree as it was. */
-export function commitTransaction(live: LiveTree, tx: Transaction): NodeEvent[] {
+/**
+ * cx keeps one watch entry per node a transaction changed, updated by each later change: on
+ * commit a node fires once, as its last change says (a node written then removed with its
+ * parent fires like a removed descendant — observed).
+ */
+function eventPerNode(events: readonly NodeEvent[]): NodeEvent[] {
+  const last = new Map<string, NodeEvent>();
+  for (const e of events) {
+    last.delete(e.path);
+    last.set(e.path, e);
+  }
+  const order = [...new Set(events.map((e) => e.path))];
+  return order.map((p) => last.get(p)!);
+}
+
+/** A commit that passed its checks: who to tell (judged on `before`/`after`), then `apply`. */
+export interface CommitPlan {
+  events: NodeEvent[];
+  before: Peek;
+  after: Peek;
+  apply(): void;
+}
+
+/** Commits (END `T`): the plan to apply, or EAGAIN leaving the live tree as it was. */
+export function commitTransaction(live: LiveTree, tx: Transaction): CommitPlan {
+  try {
+    return plan(live, tx);
+  } catch (e) {
+    abortTransaction(live, tx);
+    throw e;
+  }
+}
+
+function plan(live: LiveTree, tx: Transaction): CommitPlan {
   const base = tx.view.base;
-  if (base.kind === 'live') {
-    for (const [path, node] of base.touched) {
+  const after: Peek = (p) => tx.view.peek(p);
+  if (base.kind !== 'snapshot') {
+    for (const [path, node] of base.kind === 'live' ? base.touched : []) {
       if (live.get(path) !== node) fail('EAGAIN', `${path} changed since the transaction first used it`);
     }
-    tx.view.applyTo(live);
-    return tx.events;
+    return { events: eventPerNode(tx.events), before: (p) => live.peek(p), after, apply: () => tx.view.applyTo(live) };
   }
-  abortTransaction(live, tx);
-  if (!tx.operations.some((op) => op.writes)) return [];
-  if (base.kind === 'snapshot' && base.preimages.size === 0) {
-    tx.view.applyTo(live);
-    return tx.events;
-  }
-  if (base.kind === 'snapshot' && tx.writeLow !== undefined && coalesces(live, tx, base.preimages)) {
-    graft(live, tx.view, tx.writeLow);
-    return tx.events;
-  }
+  const pre = base.preimages;
+  // the tree as the transaction started from it (valid until the snapshot closes)
+  const before: Peek = (p) => (pre.has(p) ? pre.get(p) : live.peek(p));
+  const done = (change: () => void): CommitPlan => ({
+    events: tx.events,
+    before,
+    after,
+    apply() {
+      change();
+      abortTransaction(live, tx);
+    },
+  });
+  if (!tx.operations.some((op) => op.writes)) return { ...done(() => {}), events: [] };
+  if (pre.size === 0) return done(() => tx.view.applyTo(live));
+  if (tx.writeLow !== undefined && coalesces(live, tx, pre)) return done(() => graft(live, tx.view, tx.writeLow!));
   const replay = new TransactionView(live, { kind: 'direct' });
   for (const op of tx.operations) {
     const again = answerOf(() => op.run(replay));
     if (again.answer !== op.answer) fail('EAGAIN', 'replaying the transaction on the changed store gave a different answer');
   }
-  replay.applyTo(live);
   // ox fires the watches of the transaction as the client ran it, not of the replay (observed).
-  return tx.events;
+  return done(() => replay.applyTo(live));
 }

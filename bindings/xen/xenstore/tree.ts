@@ -22,6 +22,8 @@ export interface Node {
 /** Read/replace access to nodes by absolute path; `set(path, undefined)` deletes one node. */
 export interface NodeView {
   get(path: string): Node | undefined;
+  /** Like `get`, but not a transaction access (for deciding who hears a watch event). */
+  peek(path: string): Node | undefined;
   set(path: string, node: Node | undefined): void;
   /** Number of nodes owned by `domid` as this view sees them (quota `nodes`/`maxentity`). */
   owned(domid: number): number;
@@ -30,15 +32,16 @@ export interface NodeView {
 /** A watch event an operation caused (spec §10.6). */
 export interface NodeEvent {
   path: string;
+  op: 'write' | 'mkdir' | 'rm' | 'perms';
   /** Watches on ancestors also fire (`true`), or only watches on exactly this path. */
   subtree: boolean;
-  /** Permission lists to check an unprivileged watcher against: one granting read suffices. */
-  perms: (readonly Perm[])[];
   /**
-   * ox RM: watches registered anywhere below `path` fire too, with their own path; the map
-   * holds the removed nodes' permissions, which decide those deliveries.
+   * cx: the permission lists that decide delivery, taken when the operation ran. ox decides
+   * from the trees before and after instead (see watches.ts), and leaves this empty.
    */
-  watchesBelow?: ReadonlyMap<string, readonly Perm[]>;
+  perms: (readonly Perm[])[];
+  /** ox RM: watches registered anywhere below `path` fire too, with their own path. */
+  watchesBelow?: boolean;
 }
 
 /** A node and its parent at one moment, for {@link eventPerms}. */
@@ -48,14 +51,12 @@ interface Around {
 }
 
 function around(view: NodeView, path: string): Around {
-  return { parent: path === '/' ? undefined : view.get(parentOf(path)), node: view.get(path) };
+  return { parent: path === '/' ? undefined : view.peek(parentOf(path)), node: view.peek(path) };
 }
 
-/** The permission lists that decide delivery of an event on a node that was `before` and is `after` (see {@link Flavour.watchPerms}). */
+/** cx: the permission lists that decide delivery of an event on a node that was `before` and is `after` (see {@link Flavour.watchPerms}). */
 function eventPerms(flavour: Flavour, before: Around, after: Around): (readonly Perm[])[] {
-  if (flavour.watchPerms === 'node-and-parent-before-and-after') {
-    return [before.parent, before.node, after.parent, after.node].filter((n): n is Node => n !== undefined).map((n) => n.perms);
-  }
+  if (flavour.watchPerms === 'node-and-parent-before-and-after') return [];
   // cx `watch_permitted`: the old permissions of a SET_PERMS, the node (as it is, or as it was
   // when removed), then its parent.
   const node = after.node ?? before.node;
@@ -184,7 +185,7 @@ export function writeNode(flavour: Flavour, view: NodeView, caller: Caller, path
   } else {
     createNode(flavour, view, caller, path, value);
   }
-  return [{ path, subtree: true, perms: eventPerms(flavour, before, around(view, path)) }];
+  return [{ path, op: 'write', subtree: true, perms: eventPerms(flavour, before, around(view, path)) }];
 }
 
 /** XS_MKDIR: creates an empty node; an existing node is left alone (and fires nothing). */
@@ -196,7 +197,7 @@ export function makeNode(flavour: Flavour, view: NodeView, caller: Caller, path:
   }
   const before = around(view, path);
   createNode(flavour, view, caller, path, EMPTY);
-  return [{ path, subtree: true, perms: eventPerms(flavour, before, around(view, path)) }];
+  return [{ path, op: 'mkdir', subtree: true, perms: eventPerms(flavour, before, around(view, path)) }];
 }
 
 /** Every path of the subtree at `path`, parents before children. */
@@ -230,10 +231,9 @@ export function removeNode(flavour: Flavour, view: NodeView, caller: Caller, pat
   const removed = subtreePaths(view, path);
   const before = around(view, path);
   const after: Around = { parent: before.parent, node: undefined };
-  const below = flavour.rmEventsBelow === 'registered-watches' ? new Map(removed.map((p) => [p, view.get(p)!.perms] as const)) : undefined;
-  const events: NodeEvent[] = [{ path, subtree: true, perms: eventPerms(flavour, before, after), watchesBelow: below }];
+  const events: NodeEvent[] = [{ path, op: 'rm', subtree: true, perms: eventPerms(flavour, before, after), watchesBelow: flavour.rmEventsBelow === 'registered-watches' }];
   if (flavour.rmEventsBelow === 'removed-nodes') {
-    for (const p of removed.slice(1)) events.push({ path: p, subtree: false, perms: eventPerms(flavour, around(view, p), { parent: undefined, node: undefined }) });
+    for (const p of removed.slice(1)) events.push({ path: p, op: 'rm', subtree: false, perms: eventPerms(flavour, around(view, p), { parent: undefined, node: undefined }) });
   }
   if (path === '/') {
     for (const p of removed.slice(1)) view.set(p, undefined);
@@ -277,7 +277,7 @@ export function setNodePerms(flavour: Flavour, view: NodeView, caller: Caller, p
   const updated = { ...node, perms: [...perms] };
   checkNodeSize(flavour, caller, updated);
   view.set(path, updated);
-  return [{ path, subtree: true, perms: eventPerms(flavour, before, around(view, path)) }];
+  return [{ path, op: 'perms', subtree: true, perms: eventPerms(flavour, before, around(view, path)) }];
 }
 
 /** Top-most nodes owned by `domid` (their subtrees go with them when the domain dies). */

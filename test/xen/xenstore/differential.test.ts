@@ -68,7 +68,8 @@ function generate(seed: number, steps: number, mix: Mix): Op[] {
     else if (r < 0.60) ops.push({ conn, type: XsType.RM, parts: [p], inTx });
     else if (r < 0.67) ops.push({ conn, type: XsType.DIRECTORY, parts: [p], inTx });
     else if (r < 0.71) ops.push({ conn, type: XsType.GET_PERMS, parts: [p], inTx });
-    else if (r < 0.79) ops.push({ conn, type: XsType.SET_PERMS, parts: [p, ...pick(perms)], inTx });
+    // (a domU's SET_PERMS on @introduceDomain can crash the real C xenstored 4.17: not sent)
+    else if (r < 0.79) ops.push({ conn, type: XsType.SET_PERMS, parts: [conn === 'U' && p.startsWith('@') ? 'h' : p, ...pick(perms)], inTx });
     else if (r < 0.88) ops.push({ conn, type: XsType.WATCH, parts: [pick([...paths, '@releaseDomain']), pick(['t1', 't2'])], inTx: false });
     else if (r < 0.93) ops.push({ conn, type: XsType.UNWATCH, parts: [pick(paths), pick(['t1', 't2'])], inTx: false });
     else if (mix === 'broad') {
@@ -140,7 +141,7 @@ async function prepare(socket: string): Promise<void> {
   c.close();
 }
 
-const CASES: [number, Mix][] = Array.from({ length: 40 }, (_, i) => i + 1).map((seed) => [seed, seed % 3 === 0 ? 'conflict' : 'broad']);
+const CASES: [number, Mix][] = Array.from({ length: 60 }, (_, i) => i + 1).map((seed) => [seed, seed % 3 === 0 ? 'conflict' : 'broad']);
 
 describe.each<FlavourName>(['cxenstored', 'oxenstored'])('differential: raw wire sequences, our %s vs the real one', (flavour) => {
   let ours: XenstoreServer;
