@@ -5,6 +5,7 @@
  * the topology.
  */
 import { fail } from '../../errors.js';
+import { installTopology } from '../../topology/install.js';
 import type { CpuStateChange } from '../../topology/topology.js';
 import { assignResource, newPool, resourceCpus, unassignResource } from './cpupool.js';
 import { createDomain, MAX_VIRT_CPUS, maxVcpus } from './domain.js';
@@ -30,8 +31,6 @@ function resourceMasters(opts: HypervisorOptions, gran: SchedGran): Int32Array {
 /** Builds the hypervisor state of a freshly booted host. */
 export function boot(opts: HypervisorOptions): HypervisorState {
   const { engine, topology, version = 'REF', schedGran = 'cpu', scheduler = 'credit2' } = opts;
-  if (engine.nrCpuIds !== topology.nrCpuIds) fail('EINVAL', `engine has ${engine.nrCpuIds} CPUs, topology ${topology.nrCpuIds}`);
-  if (topology.nodes.length > engine.nrNodes) fail('EINVAL', `topology has ${topology.nodes.length} nodes, engine node masks ${engine.nrNodes}`);
   if (version !== 'REF' && version !== 'HEAD') fail('EINVAL', `version must be 'REF' or 'HEAD', got ${String(version)}`);
   if (!['cpu', 'core', 'socket'].includes(schedGran)) fail('EINVAL', `sched-gran must be cpu, core or socket, got ${String(schedGran)}`);
   if (scheduler !== 'credit' && scheduler !== 'credit2') fail('EINVAL', `scheduler must be credit or credit2, got ${String(scheduler)}`);
@@ -47,7 +46,7 @@ export function boot(opts: HypervisorOptions): HypervisorState {
     gran = 'cpu';
     masters = resourceMasters(opts, gran);
   }
-  engine.setCpuToNode(topology.cpus.map((c) => c.node));
+  installTopology(engine, topology);
   const hv: HypervisorState = {
     engine, topology, version, scheduler, schedGran: gran,
     granularity: gran === 'cpu' ? 1 : granularity,
