@@ -14,11 +14,8 @@
  */
 import { AffinityError, fail, type ErrnoName } from '../errors.js';
 import { bitStringToCpumap } from '../mask/formats/bitstring.js';
+import { XEN_VCPUAFFINITY_HARD } from './xenctrl.js';
 
-/** `XEN_VCPUAFFINITY_HARD` (public/domctl.h). */
-export const XEN_VCPUAFFINITY_HARD = 1 << 0;
-/** `XEN_VCPUAFFINITY_SOFT` (public/domctl.h). */
-export const XEN_VCPUAFFINITY_SOFT = 1 << 1;
 
 /**
  * The libxenctrl calls xenguest makes, as the idiomatic TS layer over libxenctrl offers them:
@@ -35,8 +32,8 @@ export interface XenguestXenctrl {
   schedCreditDomainGet(domid: number): { weight: number; cap: number };
   /** `xc_sched_credit_domain_set`. */
   schedCreditDomainSet(domid: number, params: { weight: number; cap: number }): void;
-  /** The memory build (`xc_dom_boot_mem_init` → populate_physmap), optionally from a preferred node. */
-  populateGuestMemory(domid: number, bytes: number, preferredNode: number | null): void;
+  /** The memory build (`xc_dom_boot_mem_init` → populate_physmap): Xen's heap picks the nodes (by node affinity). */
+  populateGuestMemory(domid: number, bytes: number): void;
 }
 
 /** The Xenstore operations xenguest uses, as dom0: read (null when the node does not exist) and write. */
@@ -93,7 +90,8 @@ export interface XenguestArgs {
   memStartMib: number;
   /**
    * `-mem_pnode` (latest xenopsd, after a successful single-node claim). UNVERIFIED what xenguest
-   * does with it (spec §1.2 item 4): we accept it and populate memory from that node first.
+   * does with it (spec §1.2 item 4): we accept and log it; memory then follows the domain's node
+   * affinity, which the placement has just set to that node, and the claim made on it.
    */
   memPnode?: number;
   /** `-vgpu`: a vGPU is attached (affects the viridian_stimer default). */
@@ -290,7 +288,8 @@ function fatalOnError(call: string, f: () => void): void {
   try {
     f();
   } catch (e) {
-    if (e instanceof AffinityError) throw new AffinityError(e.errno, `xenguest: ${call}: [${e.code}] ${e.message.slice(e.errno.length + 2)}`);
+    // The errno name stands in for strerror's text.
+    if (e instanceof AffinityError) throw new AffinityError(e.errno, `xenguest: ${call}: [${e.code}] ${e.errno}`);
     throw e;
   }
 }
@@ -325,11 +324,12 @@ export function runXenguest(xc: XenguestXenctrl, store: XenguestStore, args: Xen
     result.flags = flags;
     configureVcpus(xc, args.domid, flags, log);
     // Memory is populated only now, after the vCPU affinities (hence the auto node affinity) are set.
-    xc.populateGuestMemory(args.domid, args.memStartMib * 2 ** 20, args.memPnode ?? null);
+    if (args.memPnode !== undefined) log.push(`mem_pnode: ${args.memPnode}`);
+    xc.populateGuestMemory(args.domid, args.memStartMib * 2 ** 20);
     if (args.mode !== 'linux_build') result.hvmInfo = hvmInfoOf(flags);
   } catch (e) {
     if (!(e instanceof AffinityError)) throw e;
-    log.push(`error: ${e.message}`);
+    log.push(`error: ${e.message.slice(e.errno.length + 2)}`);
     result.exitStatus = 1;
     result.errno = e.errno;
   }

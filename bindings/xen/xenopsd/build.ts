@@ -18,7 +18,8 @@
  * planner's counters keep any increment (spec §2.3 step 4).
  */
 import { AffinityError, fail } from '../../errors.js';
-import { XEN_VCPUAFFINITY_HARD, runXenguest, type XenguestArgs, type XenguestResult, type XenguestStore } from '../xenguest.js';
+import { XEN_VCPUAFFINITY_HARD } from '../xenctrl.js';
+import { runXenguest, type XenguestArgs, type XenguestResult, type XenguestStore } from '../xenguest.js';
 import { PRIV_DOMID, type XenstoreStore } from '../xenstore/store.js';
 import { makeNuma, type NumaHost, type NumaTopology } from './planner.js';
 import { numaPlacement, type PlacementOutcome, type PlacementState, type PlacementXenctrl } from './placement.js';
@@ -38,8 +39,12 @@ const MiB = 2 ** 20;
 
 /** What xenopsd needs from libxenctrl (the idiomatic layer: failures throw AffinityError). */
 export interface ToolstackXenctrl extends PlacementXenctrl {
-  /** `xc_domain_create`: a new empty domain; returns its domid. */
-  domainCreate(config: { hvm: boolean }): number;
+  /** `xc_domain_create`: a new domain without vCPUs yet; returns its domid. */
+  domainCreate(config: { hvm: boolean; maxVcpus: number }): number;
+  /** `xc_domain_destroy`: the domain goes, its memory returns to the heap. */
+  domainDestroy(domid: number): void;
+  /** `xc_physinfo` free_pages, in bytes: the host-wide free memory. */
+  freeMemory(): number;
   /** `xc_domain_max_vcpus`: creates the vCPUs (and recomputes node affinity). */
   domainMaxVcpus(domid: number, max: number): void;
   /** `xc_get_max_cpus`: nr_cpu_ids (= physinfo max_cpu_id + 1). */
@@ -58,6 +63,8 @@ export interface ToolstackXenctrl extends PlacementXenctrl {
 export interface ToolstackStore extends XenguestStore {
   /** The children of a node (ENOENT when it does not exist). */
   directory(path: string): string[];
+  /** Removes a node and everything below it. */
+  rm(path: string): void;
 }
 
 /**
@@ -76,6 +83,7 @@ export function dom0Store(xs: XenstoreStore): ToolstackStore {
     },
     write: (path, value) => xs.write(PRIV_DOMID, path, value),
     directory: (path) => xs.directory(PRIV_DOMID, path),
+    rm: (path) => xs.rm(PRIV_DOMID, path),
   };
 }
 
@@ -157,6 +165,8 @@ export interface Toolstack {
   numaHost(): NumaHost | null;
   /** Reads a domain's affinities, node affinity and platform keys back. */
   inspect(domid: number): DomainView;
+  /** VM.destroy: the domain and its Xenstore directory go; the planner's counters stay (spec §4.4 step 5). */
+  vmDestroy(domid: number): void;
 }
 
 interface DomainRecord {
@@ -275,7 +285,7 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
   function vmCreate(config: VmConfig): number {
     const vm = checkVm(config);
     const params = xapiSchedulerParams(checkStringMap(config.vcpusParams, 'VCPUs_params'), guestVcpusParams);
-    const domid = xc.domainCreate({ hvm: vm.domainType !== 'pv' });
+    const domid = xc.domainCreate({ hvm: vm.domainType !== 'pv', maxVcpus: vm.vcpusMax });
     for (const [key, value] of platformData(vm, params)) store.write(platformPath(domid, key), value);
     domains.set(domid, { vm, params });
     return domid;
@@ -319,7 +329,7 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
       log,
     };
     // 1. Host-wide free memory (wait_xen_free_mem; not per node).
-    const hostFree = xc.nodeMemory().reduce((a, m) => a + m.free - m.claimed, 0);
+    const hostFree = xc.freeMemory();
     if (hostFree < xenMaxMib * MiB) fail('ENOMEM', `Not_enough_memory: VM needs ${xenMaxMib * MiB} bytes, host has ${hostFree} free`);
     // 2. timer_mode is read back from Xenstore by xenopsd itself.
     const timerMode = store.read(platformPath(domid, 'timer_mode'));
@@ -354,7 +364,7 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
     // 6. xenguest.
     report.xenguest = runXenguest(xc, store, report.xenguestArgs);
     if (report.xenguest.exitStatus !== 0) {
-      throw new AffinityError(report.xenguest.errno ?? 'EIO', `Xenguest_failure: ${report.xenguest.log.at(-1) ?? 'exit status 1'}`);
+      throw new AffinityError(report.xenguest.errno!, `Xenguest_failure: exit status 1: ${report.xenguest.log.at(-1)!.replace(/^error: /, '')}`);
     }
     return report;
   }
@@ -375,10 +385,17 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
 
   function inspect(domid: number): DomainView {
     const record = domains.get(domid) ?? fail('ESRCH', `inspect: no VM created with domid ${domid}`);
-    const vcpus = Array.from({ length: record.vm.vcpusMax }, (_, v) => {
-      const { hard, soft } = xc.vcpuGetAffinity(domid, v);
-      return { hard: idsOfBytes(hard), soft: idsOfBytes(soft) };
-    });
+    // vCPUs exist once VM.build has run max_vcpus; before that Xen answers ESRCH for each.
+    const vcpus: DomainView['vcpus'] = [];
+    for (let v = 0; v < record.vm.vcpusMax; v++) {
+      try {
+        const { hard, soft } = xc.vcpuGetAffinity(domid, v);
+        vcpus.push({ hard: idsOfBytes(hard), soft: idsOfBytes(soft) });
+      } catch (e) {
+        if (e instanceof AffinityError && e.errno === 'ESRCH') break;
+        throw e;
+      }
+    }
     const platform: Record<string, string> = {};
     const walk = (rel: string) => {
       const path = platformPath(domid, rel);
@@ -388,6 +405,13 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
     };
     walk('');
     return { domid, vcpus, nodeAffinity: idsOfBytes(xc.domainNodeGetAffinity(domid)), platform };
+  }
+
+  function vmDestroy(domid: number): void {
+    if (!domains.has(domid)) fail('ESRCH', `VM.destroy: no VM created with domid ${domid}`);
+    xc.domainDestroy(domid);
+    store.rm(`/local/domain/${domid}`);
+    domains.delete(domid);
   }
 
   return {
@@ -402,5 +426,6 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
     vmBuild,
     numaHost: () => numaHost(),
     inspect,
+    vmDestroy,
   };
 }

@@ -10,7 +10,8 @@
  *   errors are ignored, hard errors fail the build.
  */
 import { AffinityError, fail } from '../../errors.js';
-import { XEN_VCPUAFFINITY_HARD, XEN_VCPUAFFINITY_SOFT, type XenguestXenctrl } from '../xenguest.js';
+import { XEN_VCPUAFFINITY_HARD, XEN_VCPUAFFINITY_SOFT } from '../xenctrl.js';
+import type { XenguestXenctrl } from '../xenguest.js';
 import { planPlacement, type NumaHost, type NumaPlan, type NumaRequest } from './planner.js';
 import type { AffinityKind, PlacementRule, ToolstackMode } from './policy.js';
 
