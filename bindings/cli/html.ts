@@ -61,12 +61,12 @@ function htmlTable(head: readonly string[], rows: readonly (readonly string[])[]
   return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>`;
 }
 
-export function renderHtml(r: Results, timings: Timings): string {
+export function renderHtml(r: Results, timings: Timings, kernels: string): string {
   const failed = r.steps.filter((s) => !s.ok).length;
   const top = (t: Record<string, number>) => ranked(t).slice(0, 24);
   const body = [
     `<h1>affinity-engine · scenario “${escapeHtml(r.scenario)}”</h1>`,
-    `<p>seed ${r.seed} · ${escapeHtml(r.kernels)} kernels · host: ${r.host.cpus} CPUs (${r.host.online} online), ${r.host.nodes} NUMA nodes · ` +
+    `<p>seed ${r.seed} · ${escapeHtml(kernels)} kernels · host: ${r.host.cpus} CPUs (${r.host.online} online), ${r.host.nodes} NUMA nodes · ` +
       `${r.steps.length} steps, ${r.steps.length - failed} ok, ${failed} failed</p>`,
     '<h2>Summary</h2>',
     htmlTable(['VMs placed on nodes', 'VMs'], top(r.metrics.placements).map(([k, v]) => [k || '(none)', String(v)])),

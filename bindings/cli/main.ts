@@ -4,16 +4,18 @@
  * arithmetic and the Xenstore daemon. `affinity-engine help` lists the commands.
  */
 import { writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AffinityError, fail } from '../errors.js';
 import type { KernelKind } from '../engine.js';
-import { intOption, lastValue, parseArgs } from './args.js';
+import { intOption, lastValue, parseArgs, type ParsedArgs } from './args.js';
 import { renderHtml } from './html.js';
 import { createProgress } from './progress.js';
 import { maskCommand } from './mask-command.js';
 import { renderReport } from './report.js';
-import { runScenario } from './runner.js';
-import { loadScenario } from './scenario.js';
+import { readTrace } from './replay.js';
+import { replayTrace, runScenario, type RunOutput } from './runner.js';
+import { loadScenario, validateScenario } from './scenario.js';
 import { xenstoredCommand } from './xenstored-command.js';
 
 const USAGE = `usage: affinity-engine <command> [options]
@@ -22,6 +24,10 @@ const USAGE = `usage: affinity-engine <command> [options]
       --out RESULTS.json          write the results (byte-identical for a given seed)
       --html REPORT.html          write the report as a self-contained page with SVG charts
       --seed N                    override the scenario's seed
+      --trace TRACE.json          record every domctl / Xenstore / system call (for replay)
+  replay TRACE.json [--out R.json] [--html H.html] [--quiet]
+                                  re-run the recorded operations on fresh systems; same results
+                                  (exit 3 and a message per operation whose outcome differs)
       --kernels wasm|wasm-scalar|ts   mask kernels (default wasm)
       --quiet                     no report, no progress bar (the bar shows on a terminal after 1 s)
   mask EXPR [--host H] [--from xl|cpulist|hex|hwloc|bits] [--and|--or|--xor|--andnot EXPR]…
@@ -42,29 +48,55 @@ function kernelsOption(v: string | undefined): KernelKind {
   return v;
 }
 
+/** What `run` and `replay` print and write. */
+function report(args: ParsedArgs, out: RunOutput, kernels: KernelKind): void {
+  const file = lastValue(args, 'out');
+  if (file) writeFileSync(file, JSON.stringify(out.results, null, 2) + '\n');
+  const html = lastValue(args, 'html');
+  if (html) writeFileSync(html, renderHtml(out.results, out.timings, kernels));
+  if (!args.flags.has('quiet')) process.stdout.write(renderReport(out.results, out.timings, kernels));
+}
+
+const REPORT_OPTIONS = { values: ['out', 'html', 'kernels'], flags: ['quiet'] };
+
 function runCommand(argv: readonly string[]): number {
-  const args = parseArgs(argv, { values: ['out', 'html', 'kernels', 'seed'], flags: ['default', 'quiet'] });
+  const args = parseArgs(argv, { values: [...REPORT_OPTIONS.values, 'seed', 'trace'], flags: [...REPORT_OPTIONS.flags, 'default'] });
   const useDefault = args.flags.has('default');
   if (args.positionals.length !== (useDefault ? 0 : 1)) fail('EINVAL', 'run: give one scenario file, or --default');
   const { scenario, topology } = loadScenario(useDefault ? DEFAULT_SCENARIO : args.positionals[0]);
   if (lastValue(args, 'seed') !== undefined) scenario.seed = intOption(args, 'seed', scenario.seed);
-  const quiet = args.flags.has('quiet');
-  const progress = createProgress({ quiet });
-  const { results, timings } = runScenario(scenario, topology, {
-    kernels: kernelsOption(lastValue(args, 'kernels')),
+  const progress = createProgress({ quiet: args.flags.has('quiet') });
+  const kernels = kernelsOption(lastValue(args, 'kernels'));
+  const traceFile = lastValue(args, 'trace');
+  const out = runScenario(scenario, topology, {
+    kernels,
+    trace: traceFile !== undefined,
     onStep: (done, total) => progress.update(done, total, 'steps'),
   });
   progress.done();
-  const out = lastValue(args, 'out');
-  if (out) writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  const html = lastValue(args, 'html');
-  if (html) writeFileSync(html, renderHtml(results, timings));
-  if (!quiet) process.stdout.write(renderReport(results, timings));
-  return results.steps.some((s) => s.unmet) ? 1 : 0;
+  if (traceFile) writeFileSync(traceFile, JSON.stringify(out.trace) + '\n');
+  report(args, out, kernels);
+  return out.results.steps.some((s) => s.unmet) ? 1 : 0;
+}
+
+function replayCommand(argv: readonly string[]): number {
+  const args = parseArgs(argv, REPORT_OPTIONS);
+  if (args.positionals.length !== 1) fail('EINVAL', 'replay: give one trace file');
+  const file = args.positionals[0];
+  const trace = readTrace(file);
+  const { scenario, topology } = validateScenario(trace.scenario, file, dirname(file));
+  const progress = createProgress({ quiet: args.flags.has('quiet') });
+  const kernels = kernelsOption(lastValue(args, 'kernels'));
+  const out = replayTrace(trace, scenario, topology, { kernels, onStep: (done, total) => progress.update(done, total, 'steps') });
+  progress.done();
+  report(args, out, kernels);
+  for (const d of out.divergences ?? []) process.stderr.write(`affinity-engine replay: ${file}: diverged at ${d}\n`);
+  return out.divergences?.length ? 3 : out.results.steps.some((s) => s.unmet) ? 1 : 0;
 }
 
 const COMMANDS: Record<string, (argv: readonly string[]) => number | Promise<number>> = {
   run: runCommand,
+  replay: replayCommand,
   xenstored: xenstoredCommand,
   mask: (argv) => {
     process.stdout.write(maskCommand(argv) + '\n');

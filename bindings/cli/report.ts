@@ -75,11 +75,11 @@ function heatmap(m: readonly number[][], title: string): string[] {
   return ['', `${title} (one cell per ${unit}; darkest = ${max})`, ...rows];
 }
 
-export function renderReport(r: Results, timings: Timings): string {
+export function renderReport(r: Results, timings: Timings, kernels: string): string {
   const failed = r.steps.filter((s) => !s.ok).length;
   const refused = r.steps.filter((s) => s.errno).length;
   const out = [
-    `affinity-engine · scenario "${r.scenario}" · seed ${r.seed} · ${r.kernels} kernels`,
+    `affinity-engine · scenario "${r.scenario}" · seed ${r.seed} · ${kernels} kernels`,
     `host: ${r.host.cpus} CPUs (${r.host.online} online), ${r.host.nodes} NUMA nodes`,
     `steps: ${r.steps.length} run, ${r.steps.length - failed} ok, ${failed} failed; ${refused} refused with an errno`,
     '',

@@ -9,8 +9,9 @@ import { AffinityError, fail } from '../errors.js';
 import { parseXlCpulist } from '../mask/formats/index.js';
 import type { Topology } from '../topology/topology.js';
 import { hostEngine, loadHost } from './host.js';
+import { SOLARIS_STEP_KINDS } from './steps-solaris.js';
 import {
-  any, arrayOf, check, cpus, int, member, obj, oneOf, oneOfValues, str, type CheckContext, type Schema,
+  any, arrayOf, check, cpus, int, mapOf, member, obj, oneOf, oneOfValues, str, type CheckContext, type Schema,
 } from './schema.js';
 
 export type SystemKind = 'xen' | 'solaris';
@@ -26,8 +27,8 @@ export interface StepKind {
 const label = str(/^[A-Za-z_][\w.-]*$/, 'a label (letters, digits, _ . -)');
 const maskFormat = oneOfValues('cpulist', 'hex', 'hwloc', 'taskset', 'xl', 'bits');
 
-/** Every step kind; `op` selects one. Fields common to all: `label`, `expect`. */
-export const STEP_KINDS: Record<string, StepKind> = {
+/** Steps that need only the host and the mask engine. */
+const HOST_STEP_KINDS: Record<string, StepKind> = {
   mask: {
     system: 'host',
     doc: 'CPU-set arithmetic: expr, then and/or/xor/andnot applied in order; prints formats and the nodes touched',
@@ -45,6 +46,9 @@ export const STEP_KINDS: Record<string, StepKind> = {
     required: ['hard'],
   },
 };
+
+/** Every step kind; `op` selects one. Fields common to all: `label`, `expect`. */
+export const STEP_KINDS: Record<string, StepKind> = { ...HOST_STEP_KINDS, ...SOLARIS_STEP_KINDS };
 
 /** The common fields of every step. */
 const COMMON: Record<string, Schema> = {
@@ -70,7 +74,7 @@ const TOP: Schema = obj(
     name: str(),
     description: str(),
     seed: int(0, 0xffffffff),
-    host: oneOf('a synthetic topology string, a topology file path or a JSON topology object', str(), obj({}, [])),
+    host: oneOf('a synthetic topology string, a topology file path or a JSON topology object', str(), mapOf(any)),
     system: SYSTEM,
     steps: arrayOf(any, 1),
   },

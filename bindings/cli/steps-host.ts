@@ -7,8 +7,7 @@ import {
   formatBitString, formatCpulist, formatHwlocBitmap, formatHwlocTaskset, formatLinuxHex, formatRuns, formatXl, parseXlCpulist,
 } from '../mask/formats/index.js';
 import { nodesOf } from './mask-command.js';
-import { recordNodeAffinity } from './metrics.js';
-import type { RunContext, StepHandler } from './runner.js';
+import type { RunContext, StepRuntime } from './runner.js';
 import type { Step } from './scenario.js';
 
 const FORMATS: Record<string, (m: CpuMask) => string> = {
@@ -19,7 +18,7 @@ const FORMATS: Record<string, (m: CpuMask) => string> = {
 function withMasks<T>(ctx: RunContext, exprs: readonly string[], fn: (masks: CpuMask[]) => T): T {
   const masks: CpuMask[] = [];
   try {
-    for (const e of exprs) masks.push(parseXlCpulist(ctx.engine, e));
+    for (const e of exprs) masks.push(parseXlCpulist(ctx.systems.engine, e));
     return fn(masks);
   } finally {
     for (const m of masks) m.free();
@@ -27,6 +26,7 @@ function withMasks<T>(ctx: RunContext, exprs: readonly string[], fn: (masks: Cpu
 }
 
 function maskStep(ctx: RunContext, step: Step): Record<string, unknown> {
+  const engine = ctx.systems.engine;
   const ops = (['and', 'or', 'xor', 'andnot'] as const).filter((o) => step[o] !== undefined);
   return withMasks(ctx, [step.expr as string, ...ops.map((o) => step[o] as string)], ([m, ...operands]) => {
     ops.forEach((o, i) => {
@@ -35,7 +35,7 @@ function maskStep(ctx: RunContext, step: Step): Record<string, unknown> {
       else if (o === 'xor') m.xor(operands[i]);
       else m.andNot(operands[i]);
     });
-    const nodes = nodesOf(ctx.engine, m);
+    const nodes = nodesOf(engine, m);
     const out: Record<string, unknown> = { cpus: m.toString(), weight: m.weight(), nodes: nodes.toString() };
     nodes.free();
     for (const f of (step.formats as string[] | undefined) ?? []) out[f] = FORMATS[f](m);
@@ -47,17 +47,20 @@ function nodeAffinityStep(ctx: RunContext, step: Step): Record<string, unknown> 
   const hard = step.hard as string[];
   const soft = (step.soft as string[] | undefined) ?? [];
   const valid = (step.valid as string | undefined) ?? 'all';
+  const engine = ctx.systems.engine;
   return withMasks(ctx, [valid, ...hard, ...soft], ([v, ...rest]) => {
-    const out = ctx.engine.nodemask();
-    const hardEmpty = ctx.engine.updateNodeAff(
+    const out = engine.nodemask();
+    const hardEmpty = engine.updateNodeAff(
       rest.slice(0, hard.length).map((m) => m.handle), rest.slice(hard.length).map((m) => m.handle), v.handle, out.handle,
     );
     const nodes = out.toArray();
     out.free();
-    const key = formatRuns(nodes);
-    recordNodeAffinity(ctx.metrics, nodes, key);
-    return { nodes: key, hardEmpty };
+    return { nodes: formatRuns(nodes), nodeIds: nodes, hardEmpty };
   });
 }
 
-export const HOST_STEPS: Record<string, StepHandler> = { mask: maskStep, nodeAffinity: nodeAffinityStep };
+/** Pure computations over the host: everything happens in `summarize`. */
+export const HOST_STEPS: Record<string, StepRuntime> = {
+  mask: { summarize: (ctx, step) => maskStep(ctx, step) },
+  nodeAffinity: { summarize: (ctx, step) => nodeAffinityStep(ctx, step) },
+};
