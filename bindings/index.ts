@@ -14,3 +14,14 @@ export { CpuMask } from './mask/cpumask.js';
 export { NodeMask } from './mask/nodemask.js';
 export { InternTable } from './mask/intern.js';
 export * from './mask/formats/index.js';
+
+// Host topology
+export { Topology, type Cpu, type NumaNode, type CpuState, type CpuStateChange, type TopologySpec } from './topology/topology.js';
+export { installTopology } from './topology/install.js';
+
+// Xen: hypervisor and libxenctrl
+export { createHypervisor, Hypervisor, type VcpuAffinity } from './xen/hypervisor/hypervisor.js';
+export type { HypervisorOptions, Dom0Options, XenVersion, SchedGran, Domain, Cpupool } from './xen/hypervisor/types.js';
+export { SCHED_CREDIT, SCHED_CREDIT2 } from './xen/hypervisor/types.js';
+export { CPUPOOL_PAR_ANY, type CpupoolInfo } from './xen/hypervisor/cpupool.js';
+export * from './xen/xenctrl.js';
