@@ -277,7 +277,7 @@ export function configureVcpus(xc: XenguestXenctrl, domid: number, flags: Xengue
  * characters). xenopsd writes the same string for every vCPU, so the last one is remembered —
  * a model shortcut: on a 16384-CPU host each string is 16 KiB. Callers get a private copy.
  */
-let lastAffinity = { s: '', bytes: -1, map: new Uint8Array(0) };
+let lastAffinity: { s: string; bytes: number; map: Uint8Array } = { s: '', bytes: -1, map: new Uint8Array(0) };
 function cpumapOfAffinity(s: string, bytes: number): Uint8Array {
   if (s !== lastAffinity.s || bytes !== lastAffinity.bytes) lastAffinity = { s, bytes, map: bitStringToCpumap(s, bytes) };
   return lastAffinity.map.slice();

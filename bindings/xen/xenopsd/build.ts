@@ -292,7 +292,7 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
   }
 
   /** build_pre's NUMA step inside `log_reraise`: an exception becomes Domain_build_pre_failed. */
-  function placeOrFail(domid: number, run: () => PlacementOutcome): PlacementOutcome {
+  function placeOrFail(run: () => PlacementOutcome): PlacementOutcome {
     try {
       return run();
     } catch (e) {
@@ -350,7 +350,7 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
       note('VM has hard affinity set, skipping NUMA optimization');
     } else {
       const memory = (mode === 'reference' ? xenMaxMib : buildStartMib) * MiB;
-      const placement = placeOrFail(domid, () => {
+      const placement = placeOrFail(() => {
         placementState.host = numaHost(note);
         return numaPlacement(mode, xc, placementState, domid, vm.vcpusMax, memory, rule, note);
       });

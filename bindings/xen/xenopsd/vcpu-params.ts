@@ -20,6 +20,14 @@ export interface SchedulerParams {
 export const DEFAULT_WEIGHT = 256n;
 export const DEFAULT_CAP = 0n;
 
+/** OCaml's integer prefixes: the BigInt literal prefix and the digits each allows (0u = unsigned decimal). */
+const OCAML_RADIX = {
+  x: { radix: '0x', valid: /^[0-9a-fA-F]+$/ },
+  o: { radix: '0o', valid: /^[0-7]+$/ },
+  b: { radix: '0b', valid: /^[01]+$/ },
+  u: { radix: '', valid: /^[0-9]+$/ },
+} as const;
+
 /**
  * OCaml `int_of_string` on 64-bit: optional sign, decimal or 0x/0o/0b/0u-prefixed digits, `_`
  * separators after the first digit, no white space. Decimal must fit the 63-bit int; prefixed
@@ -31,9 +39,9 @@ export function ocamlIntOfString(s: string): bigint | null {
   const [, sign, base, prefixed, decimal] = m;
   let magnitude: bigint;
   if (base !== undefined) {
-    const radix = { x: '0x', o: '0o', b: '0b', u: '' }[base.toLowerCase() as 'x' | 'o' | 'b' | 'u'];
+    const { radix, valid } = OCAML_RADIX[base.toLowerCase() as keyof typeof OCAML_RADIX];
     const digits = prefixed!.replace(/_/g, '');
-    if (!{ '0x': /^[0-9a-fA-F]+$/, '0o': /^[0-7]+$/, '0b': /^[01]+$/, '': /^[0-9]+$/ }[radix].test(digits)) return null;
+    if (!valid.test(digits)) return null;
     magnitude = BigInt(radix + digits);
     if (magnitude > (1n << 63n) - 1n) return null;
     magnitude = BigInt.asIntN(63, magnitude);
