@@ -57,6 +57,11 @@ const specs: { spec: string; levels: string[]; big?: boolean; nodeQueries?: numb
   { spec: 'node:2 5', levels: [] },
   { spec: '[numa(memory=5GB)] pack:2 core:2 pu:1', levels: ['package', 'core'] },
   { spec: 'Package:5 NUMA:3(memory=7kB) core:1 PU:4', levels: ['package', 'core'] },
+  { spec: 'pack:2(indexes=1,0) core:2 pu:2(indexes=0,4,1,5,2,6,3,7)', levels: ['package', 'core'] },
+  { spec: 'numa:2(indexes=3,1 memory=2GiB) pu:2', levels: [] },
+  { spec: 'pack:2 core:2 pu:2(indexes=0,1,2,3,10,11,12,13)', levels: ['package', 'core'] },
+  { spec: 'pack:4 node:2 core:3 pu:2(indexes=core:pack)', levels: ['package', 'core'] },
+  { spec: 'pack:2 core:3(indexes=pack) pu:2(indexes=2*6:1*2)', levels: ['package', 'core'] },
   { spec: 'pack:16 node:4 core:128 pu:2', levels: [], big: true, nodeQueries: [0, 17, 63] },
 ];
 
@@ -68,20 +73,21 @@ describe('fromSynthetic agrees with hwloc', () => {
       // Compared as text: toEqual on 16384-element arrays takes tens of seconds.
       expect(JSON.stringify(xml)).toBe(JSON.stringify(synthetic));
 
+      const present = synthetic.cpus.filter((c) => c.state !== 'not-present');
       const numa = hierarchy(spec, ['numa', 'pu']);
-      expect(numa.size).toBe(synthetic.nrCpuIds);
-      expect(synthetic.cpus.map((c) => c.node).join()).toBe(synthetic.cpus.map((c) => numa.get(c.id)![0]).join());
+      expect([...numa.keys()].sort((a, b) => a - b)).toEqual(present.map((c) => c.id));
+      expect(present.map((c) => c.node).join()).toBe(present.map((c) => numa.get(c.id)![0]).join());
       if (levels.length > 0) {
         const pc = hierarchy(spec, [...levels, 'pu']);
-        expect(synthetic.cpus.map((c) => `${c.socket}.${c.core}`).join()).toBe(synthetic.cpus.map((c) => pc.get(c.id)!.join('.')).join());
+        expect(present.map((c) => `${c.socket}.${c.core}`).join()).toBe(present.map((c) => pc.get(c.id)!.join('.')).join());
       } else if (big) {
         const coreToPackage = hierarchy(spec, ['package', 'core']);
         expect(coreToPackage.size).toBe(new Set(synthetic.cpus.map((c) => c.core)).size);
         for (const c of synthetic.cpus) if (coreToPackage.get(c.core)![0] !== c.socket) expect.fail(`CPU ${c.id}: core ${c.core} is in package ${coreToPackage.get(c.core)}, not ${c.socket}`);
       }
-      const queried = nodeQueries ?? synthetic.nodes.map((n) => n.id);
+      const queried = nodeQueries ?? synthetic.nodes.filter((n) => n.online).map((n) => n.id);
       for (const k of queried) {
-        const cpus = hwlocCalc(spec, `node:${k}`, '-I', 'pu', '--po').split(',').map(Number);
+        const cpus = hwlocCalc(spec, '--pi', `node:${k}`, '-I', 'pu', '--po').split(',').map(Number).sort((a, b) => a - b);
         expect(synthetic.nodeCpus(k)).toEqual(cpus);
       }
     });
@@ -136,7 +142,7 @@ describe('distances', () => {
 
 describe('bad synthetic strings', () => {
   const rejectedByHwlocToo = ['pack:2 core:2', 'pu:2 core:2', 'pack:0 pu:1', 'pack:2 numa:2 numa:2 pu:1',
-    'pack:x pu:1', 'numa:1(memory=1.5GB) pu:1', 'numa:1(foo=1) pu:1', 'numa:1(memory=1PB) pu:1', 'nodes:2 pu:1'];
+    'pack:x pu:1', 'numa:1(memory=1.5GB) pu:1', 'numa:1(foo=1) pu:1', 'numa:1(memory=1PB) pu:1', 'nodes:2 pu:1', 'numa:2(memory=1GB pu:2'];
   for (const spec of rejectedByHwlocToo) {
     it(`rejects "${spec}" as hwloc does`, () => {
       expect(rejectsLikeHwloc(spec)).toBe(true);
@@ -150,7 +156,15 @@ describe('bad synthetic strings', () => {
     ['core:2 numa:2 pu:1', /before the core level/],
     ['pack:129 core:128 pu:1', /more than 16384/],
     ['node:65 pu:1', /65 NUMA nodes, more than 64/],
-    ['core:2(indexes=1,0) pu:1', /unsupported attribute/],
+    ['core:2(colour=red) pu:1', /unsupported attribute "colour=red"/],
+    ['pack:2(memory=1GB) pu:1', /unsupported attribute "memory=1GB"/],
+    ['pu:4(indexes=0,1,2)', /lists 3 ids for 4 objects/],
+    ['pack:2 core:2 pu:1(indexes=0,0,1,2)', /repeats an id/],
+    ['pack:2 pu:2(indexes=numa:pack)', /"numa" is not a level above/],
+    ['pack:2 pu:2(indexes=pu)', /"pu" is not a level above/],
+    ['pu:4(indexes=3*4)', /repeats an id/],
+    ['pu:4(indexes=1*3)', /the loops cover 3 objects, not 4/],
+    ['pu:2(indexes=20000,1)', /CPU id 20000 is not an integer in 0\.\.16383/],
   ];
   for (const [spec, why] of unsupported) {
     it(`refuses "${spec}" with a reason`, () => {
