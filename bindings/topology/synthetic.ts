@@ -18,10 +18,11 @@
  *   that level (hwloc's attached-memory notation); at the start: one node for the machine.
  * Without any NUMA level hwloc inserts one node holding every CPU, and so do we.
  *
- * What hwloc does and we mirror: objects of every level are numbered 0…width-1 in depth-first
- * order, so the PU os_index is the PU's position, a core's id is its global position (not per
- * package), and a package's id likewise. With no package level every CPU is on socket 0; with
- * no core level every PU is its own core (id = its CPU id).
+ * What hwloc does and we mirror: without `indexes=`, objects of every level are numbered
+ * 0…width-1 in depth-first order, so the PU os_index is the PU's position, a core's id is its
+ * global position (not per package), and a package's id likewise. CPU ids below the highest
+ * that `indexes=` leaves out are not present. With no package level every CPU is on socket 0;
+ * with no core level every PU is its own core (id = its CPU id).
  *
  * hwloc syntax has no distances; {@link SyntheticOptions.distance} supplies the SLIT.
  */
