@@ -48,12 +48,24 @@ function countTable(title: string, what: string, t: Record<string, number>, limi
   return ['', title, ...table(['set', what, ''], shown, [1]).map((l) => '  ' + l), ...more.map((l) => '  ' + l)];
 }
 
-/** Per-node bars of `load`. */
+/** Node ids grouped so that a chart has at most {@link HEAT_CELLS} rows: [label, sum] per group. */
+function nodeBlocks(values: readonly number[]): [string, number][] {
+  const block = Math.ceil(values.length / HEAT_CELLS);
+  const out: [string, number][] = [];
+  for (let i = 0; i < values.length; i += block) {
+    const hi = Math.min(values.length, i + block) - 1;
+    out.push([block === 1 ? `node ${i}` : `nodes ${i}-${hi}`, values.slice(i, hi + 1).reduce((a, b) => a + b, 0)]);
+  }
+  return out;
+}
+
+/** Per-node bars of `load` (per block of nodes on large hosts). */
 function nodeBars(load: readonly number[], what: string): string[] {
-  const max = Math.max(0, ...load);
+  const rows = nodeBlocks(load);
+  const max = Math.max(0, ...rows.map((r) => r[1]));
   if (max === 0) return [];
-  const w = String(load.length - 1).length;
-  return ['', `${what} per node`, ...load.map((n, i) => `  node ${String(i).padStart(w)} │${bar(n, max, 40).padEnd(40)} ${n}`)];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  return ['', `${what} per node`, ...rows.map(([label, n]) => `  ${label.padStart(w)} │${bar(n, max, 40).padEnd(40)} ${n}`)];
 }
 
 /**

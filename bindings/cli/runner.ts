@@ -17,7 +17,8 @@ import { count, emptyMetrics, recordNodeAffinity, type Metrics, type Timings } f
 import type { Scenario, Step } from './scenario.js';
 import { HOST_STEPS } from './steps-host.js';
 import { bootSolarisHost, SOLARIS_CALLS, SOLARIS_STEPS, solarisNodeLoad, type SolarisHost } from './steps-solaris.js';
-import { Gate, type Op } from './trace.js';
+import { bootXenHost, XEN_CALLS, XEN_STEPS, xenNodeLoad, xenPlacements, type XenHost } from './steps-xen.js';
+import { Gate, type Executor, type Op } from './trace.js';
 
 export const RESULTS_FORMAT = 'affinity-engine/results';
 export const TRACE_FORMAT = 'affinity-engine/trace';
@@ -51,6 +52,7 @@ export interface Systems {
   /** The host as the scenario gave it (host-level steps). */
   host: Topology;
   solaris?: SolarisHost;
+  xen?: XenHost;
 }
 
 /** What step code works with. */
@@ -61,6 +63,8 @@ export interface RunContext {
   /** Named groups of processes / domains (spawn/fork `name`), and processor sets by name. */
   readonly groups: Map<string, number[]>;
   readonly psets: Map<string, number>;
+  /** Xen cpupools by name. */
+  readonly pools: Map<string, number>;
 }
 
 export interface StepRuntime {
@@ -68,8 +72,8 @@ export interface StepRuntime {
   summarize(ctx: RunContext, step: Step, ops: readonly Op[]): Record<string, unknown>;
 }
 
-const STEPS: Record<string, StepRuntime> = { ...HOST_STEPS, ...SOLARIS_STEPS };
-const CALLS = { ...SOLARIS_CALLS };
+const STEPS: Record<string, StepRuntime> = { ...HOST_STEPS, ...SOLARIS_STEPS, ...XEN_STEPS };
+const CALLS: Record<string, Executor<Systems>> = { ...SOLARIS_CALLS, ...XEN_CALLS };
 
 /** A recorded run: the scenario with its host inlined, and per step its operations and outcome. */
 export interface Trace {
@@ -103,6 +107,7 @@ function boot(scenario: Scenario, topology: Topology, kernels: KernelKind): Syst
     engine,
     host: topology,
     solaris: scenario.system.solaris ? bootSolarisHost(own(), engine) : undefined,
+    xen: scenario.system.xen ? bootXenHost(own(), engine, scenario.system.xen) : undefined,
   };
 }
 
@@ -135,6 +140,12 @@ function collectMetrics(systems: Systems, steps: readonly StepResult[]): Metrics
     }
   }
   if (systems.solaris) solarisNodeLoad(systems.solaris, m.nodeLoad);
+  if (systems.xen) {
+    xenNodeLoad(systems.xen, m.nodeLoad);
+    const { memory, affinity } = xenPlacements(systems.xen);
+    for (const [key, n] of memory) count(m.placements, key, n);
+    for (const [key, nodes] of affinity) recordNodeAffinity(m, nodes, key);
+  }
   return m;
 }
 
@@ -145,7 +156,7 @@ function execute(
 ): RunOutput {
   const systems = boot(scenario, topology, opts.kernels ?? 'wasm');
   const gate = new Gate<Systems>(systems, CALLS, opts.trace ?? false);
-  const ctx: RunContext = { scenario, systems, gate, groups: new Map(), psets: new Map() };
+  const ctx: RunContext = { scenario, systems, gate, groups: new Map(), psets: new Map(), pools: new Map() };
   const timings: Timings = new Map();
   const steps: StepResult[] = [];
   const outcomes: Trace['steps'] = [];

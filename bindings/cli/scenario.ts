@@ -10,6 +10,7 @@ import { parseXlCpulist } from '../mask/formats/index.js';
 import type { Topology } from '../topology/topology.js';
 import { hostEngine, loadHost } from './host.js';
 import { SOLARIS_STEP_KINDS } from './steps-solaris.js';
+import { XEN_STEP_KINDS, type XenOptions } from './steps-xen.js';
 import {
   any, arrayOf, check, cpus, int, mapOf, member, obj, oneOf, oneOfValues, str, type CheckContext, type Schema,
 } from './schema.js';
@@ -48,7 +49,7 @@ const HOST_STEP_KINDS: Record<string, StepKind> = {
 };
 
 /** Every step kind; `op` selects one. Fields common to all: `label`, `expect`. */
-export const STEP_KINDS: Record<string, StepKind> = { ...HOST_STEP_KINDS, ...SOLARIS_STEP_KINDS };
+export const STEP_KINDS: Record<string, StepKind> = { ...HOST_STEP_KINDS, ...XEN_STEP_KINDS, ...SOLARIS_STEP_KINDS };
 
 /** The common fields of every step. */
 const COMMON: Record<string, Schema> = {
@@ -63,8 +64,14 @@ const COMMON: Record<string, Schema> = {
 
 const SYSTEM: Schema = obj({
   xen: obj({
+    /** xenopsd as in the flowchart ('reference') or the newest ('latest'). */
     mode: oneOfValues('reference', 'latest'),
-    policy: oneOfValues('any', 'best_effort', 'best_effort_hard'),
+    /** Host.numa_affinity_policy. */
+    policy: oneOfValues('any', 'best_effort', 'default_policy'),
+    scheduler: oneOfValues('credit', 'credit2'),
+    dom0Vcpus: int(1, 4096),
+    /** The Xenstore daemon the store behaves like. */
+    xenstored: oneOfValues('oxenstored', 'cxenstored'),
   }),
   solaris: obj({}),
 });
@@ -93,7 +100,7 @@ export interface Scenario {
   description?: string;
   seed: number;
   host: string | object;
-  system: { xen?: { mode?: 'reference' | 'latest'; policy?: string }; solaris?: object };
+  system: { xen?: XenOptions; solaris?: object };
   steps: Step[];
   /** The file it came from (for messages) and its directory (for relative host paths). */
   file: string;
