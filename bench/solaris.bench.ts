@@ -44,7 +44,7 @@ export async function benchSolaris(): Promise<Row[]> {
     const sys = bootSolaris({ topology: topology(), kernels });
     const root = createProcess(sys.procs, { cred: makeCred(0, 0, ['PRIV_SYS_RES_CONFIG', 'PRIV_PROC_OWNER']) }).lwps[0];
     root.runnable = false;
-    for (let p = 0; p < 10_000; p++) createProcess(sys.procs, { cred: makeCred(500), taskid: p % 10, pri: p % 60, tids: range(1, 10) });
+    for (let p = 0; p < 10_000; p++) createProcess(sys.procs, { cred: makeCred(500), taskid: p % 10, tids: range(1, 10) });
     baseAffinities(sys, root);
 
     const masks = [range(8192, 8255), range(12288, 12351)];

@@ -33,7 +33,7 @@ export interface TickStats {
   considered: number;
   /** LWPs that ran this tick. */
   ran: number;
-  /** Runnable LWPs that found no CPU they may use. */
+  /** Runnable LWPs that did not run (no CPU they may use was left for them). */
   waiting: number;
   /** Weak-affinity LWPs that ran outside their preferred CPUs. */
   spilled: number;
@@ -41,15 +41,54 @@ export interface TickStats {
   stolen: number;
 }
 
+/**
+ * One priority level's dispatch queue: a ring of LWPs in round-robin order (disp_t's per-priority
+ * queues, folded over all CPUs). Exited LWPs are dropped when they come up.
+ */
+interface Level {
+  buf: (Lwp | undefined)[];
+  head: number;
+  size: number;
+}
+
+function pushBack(q: Level, t: Lwp): void {
+  if (q.size === q.buf.length) grow(q);
+  q.buf[(q.head + q.size++) & (q.buf.length - 1)] = t;
+}
+
+function pushFront(q: Level, t: Lwp): void {
+  if (q.size === q.buf.length) grow(q);
+  q.head = (q.head - 1) & (q.buf.length - 1);
+  q.buf[q.head] = t;
+  q.size++;
+}
+
+function popFront(q: Level): Lwp {
+  const t = q.buf[q.head]!;
+  q.buf[q.head] = undefined;
+  q.head = (q.head + 1) & (q.buf.length - 1);
+  q.size--;
+  return t;
+}
+
+function grow(q: Level): void {
+  const buf = new Array<Lwp | undefined>(Math.max(16, q.buf.length * 2));
+  for (let i = 0; i < q.size; i++) buf[i] = q.buf[(q.head + i) & (q.buf.length - 1)];
+  q.buf = buf;
+  q.head = 0;
+}
+
 export interface Dispatcher {
   readonly sys: SolarisSystem;
   tick: number;
   /** Per CPU: the LWP it ran in the last tick, or null. */
   readonly running: (Lwp | null)[];
-  /** Runnable-order: by priority level, round-robin inside a level. */
-  order: Lwp[];
-  /** LWPs were created or priorities changed since the order was last sorted. */
-  unsorted: boolean;
+  /** Per global priority: its queue, in round-robin order. */
+  readonly levels: Level[];
+  /** Runnable LWPs (kept by the lifecycle listener and {@link setRunnable}). */
+  runnable: number;
+  /** LWPs homed per lgroup id (lgrp_choose balances on it). */
+  readonly load: Int32Array;
   readonly free: CpuMask;
   readonly tmp: CpuMask;
   readonly tmp2: CpuMask;
@@ -60,38 +99,44 @@ export function createDispatcher(sys: SolarisSystem): Dispatcher {
   const e = sys.engine;
   const d: Dispatcher = {
     sys, tick: 0, running: new Array(e.nrCpuIds).fill(null),
-    order: sys.procs.lwps.filter((t) => !t.proc.system), unsorted: true, free: e.cpumask(), tmp: e.cpumask(), tmp2: e.cpumask(),
+    levels: Array.from({ length: MAX_PRI + 1 }, () => ({ buf: [], head: 0, size: 0 })), runnable: 0,
+    load: new Int32Array(sys.groups.lgroups.length), free: e.cpumask(), tmp: e.cpumask(), tmp2: e.cpumask(),
   };
+  const track = (t: Lwp, n: number) => {
+    if (t.runnable) d.runnable += n;
+    if (t.home >= 0) d.load[t.home] += n;
+  };
+  for (const t of sys.procs.lwps) {
+    if (t.proc.system) continue;
+    pushBack(d.levels[t.pri], t);
+    track(t, 1);
+  }
   sys.procs.listeners.push((ev, t) => {
-    if (ev === 'create' && !t.proc.system) {
-      d.order.push(t);
-      d.unsorted = true;
-    }
+    if (t.proc.system) return;
+    if (ev === 'create') pushBack(d.levels[t.pri], t);
+    track(t, ev === 'create' ? 1 : -1);
   });
   return d;
 }
 
-/** Sets an LWP's global priority (0…MAX_PRI). */
+/** Sets an LWP's global priority (0…MAX_PRI); it joins the back of its new level's queue. */
 export function setPriority(d: Dispatcher, t: Lwp, pri: number): void {
   if (!Number.isInteger(pri) || pri < 0 || pri > MAX_PRI) fail('EINVAL', `priority ${pri} is not in 0..${MAX_PRI}`);
+  if (pri === t.pri) return;
+  const q = d.levels[t.pri];
+  for (let n = q.size; n > 0; n--) {
+    const x = popFront(q);
+    if (x !== t) pushBack(q, x);
+  }
   t.pri = pri;
-  d.unsorted = true;
+  if (t.slot >= 0) pushBack(d.levels[pri], t);
 }
 
 /** Puts an LWP to sleep or wakes it (it is then considered from the next tick). */
-export function setRunnable(t: Lwp, runnable: boolean): void {
+export function setRunnable(d: Dispatcher, t: Lwp, runnable: boolean): void {
+  if (t.runnable === runnable) return;
   t.runnable = runnable;
-}
-
-/** Live LWPs by priority, highest first, keeping the previous order inside a level (counting sort). */
-function byPriority(order: Lwp[]): Lwp[] {
-  const count = new Int32Array(MAX_PRI + 2);
-  let n = 0;
-  for (const t of order) if (t.slot >= 0) (count[MAX_PRI - t.pri + 1]++, n++);
-  for (let p = 1; p <= MAX_PRI + 1; p++) count[p] += count[p - 1];
-  const out = new Array<Lwp>(n);
-  for (const t of order) if (t.slot >= 0) out[count[MAX_PRI - t.pri]++] = t;
-  return out;
+  if (t.slot >= 0 && !t.proc.system) d.runnable += runnable ? 1 : -1;
 }
 
 /**
@@ -117,8 +162,6 @@ interface SetState {
 interface Tick {
   readonly d: Dispatcher;
   readonly leaves: Lgroup[];
-  /** LWPs without affinity homed per lgroup (lgrp_choose by load). */
-  readonly load: Int32Array;
   readonly byAffinity: Map<Affinity, SetState>;
   readonly byPartition: Map<number, SetState>;
   /** Spill masks interned for this tick (released at its end). */
@@ -187,14 +230,10 @@ function homeOf(tk: Tick, t: Lwp, st: SetState): number {
     if (t.aff.mask >= 0) {
       k.and(tmp, g.cpus.handle, st.cpus, engine.cpuWords);
       score = k.weight(tmp, engine.nrCpuIds);
-    } else score = -tk.load[g.id];
+    } else score = -tk.d.load[g.id];
     if (best < 0 || score > bestScore) (best = g.id, bestScore = score);
   }
   if (t.aff.mask >= 0) st.home = best;
-  else {
-    if (t.home >= 0) tk.load[t.home]--;
-    tk.load[best]++;
-  }
   return best;
 }
 
@@ -238,72 +277,67 @@ function queueCpu(tk: Tick, t: Lwp, st: SetState, home: number): number {
 /** Runs one tick (spec §8.2): returns what happened; `whereIs` reads the placement. */
 export function dispatchTick(d: Dispatcher): TickStats {
   const { sys } = d;
-  const k = sys.engine.k;
   const stats: TickStats = { tick: ++d.tick, considered: 0, ran: 0, waiting: 0, spilled: 0, stolen: 0 };
   d.running.fill(null);
   d.free.copy(sys.active);
   let idle = d.free.weight();
-  const order = d.unsorted ? byPriority(d.order) : d.order.filter((t) => t.slot >= 0);
-  d.unsorted = false;
-  const ran = new Uint8Array(order.length);
-  const tk: Tick = {
-    d, leaves: sys.groups.lgroups.filter((g) => g.leaf), load: new Int32Array(sys.groups.lgroups.length),
-    byAffinity: new Map(), byPartition: new Map(), interned: [],
-  };
-  for (const t of order) if (t.home >= 0 && t.aff.mask < 0) tk.load[t.home]++;
-  let i = 0;
+  const tk: Tick = { d, leaves: sys.groups.lgroups.filter((g) => g.leaf), byAffinity: new Map(), byPartition: new Map(), interned: [] };
+  const kept: Lwp[] = [];
+  const ran: Lwp[] = [];
   try {
-    for (; i < order.length && idle > 0; i++) {
-      const t = order[i];
-      if (!t.runnable) continue;
-      stats.considered++;
-      const st = setOf(tk, t);
-      const home = (t.home = homeOf(tk, t, st));
-      let cpu = idleCpu(tk, t, st, home);
-      if (cpu < 0 && t.aff.mask >= 0 && !(t.aff.flags & PA_AFF_STRONG)) {
-        const spill = spillOf(tk, t, st);
-        if (spill) cpu = idleCpu(tk, t, spill, -1);
-        if (cpu >= 0) stats.spilled++;
+    for (let p = MAX_PRI; p >= 0 && idle > 0; p--) {
+      const q = d.levels[p];
+      for (let n = q.size; n > 0 && idle > 0; n--) {
+        const t = popFront(q);
+        if (t.slot < 0) continue; // exited
+        if (!t.runnable || !placed(tk, t, stats)) {
+          kept.push(t);
+          continue;
+        }
+        idle--;
+        ran.push(t);
       }
-      if (cpu < 0) {
-        stats.waiting++;
-        t.queuedOn = queueCpu(tk, t, st, home);
-        continue;
-      }
-      k.clearBit(d.free.handle, cpu);
-      idle--;
-      d.running[cpu] = t;
-      t.queuedOn = -1;
-      t.lastCpu = cpu;
-      ran[i] = 1;
-      stats.ran++;
-      if (home >= 0 && sys.groups.cpuLeaf[cpu] !== home) stats.stolen++;
+      // round-robin: those that ran go to the back, the others keep their places at the front
+      for (const t of ran) pushBack(q, t);
+      for (let j = kept.length - 1; j >= 0; j--) pushFront(q, kept[j]);
+      ran.length = kept.length = 0;
     }
   } finally {
     for (const h of tk.interned) sys.masks.release(h);
   }
-  for (; i < order.length; i++) if (order[i].runnable) stats.waiting++;
-  d.order = roundRobin(order, ran);
+  stats.waiting = d.runnable - stats.ran;
   return stats;
 }
 
-/**
- * Inside each priority level, the LWPs that ran move behind those that did not. Only LWPs up to
- * the last one that ran can move; the levels after it are kept as they are.
- */
-function roundRobin(order: Lwp[], ran: Uint8Array): Lwp[] {
-  const last = ran.lastIndexOf(1);
-  if (last < 0) return order;
-  const out: Lwp[] = [];
-  let s = 0;
-  while (s <= last) {
-    let e = s;
-    while (e < order.length && order[e].pri === order[s].pri) e++;
-    for (let j = s; j < e; j++) if (!ran[j]) out.push(order[j]);
-    for (let j = s; j < e; j++) if (ran[j]) out.push(order[j]);
-    s = e;
+/** Finds `t` an idle CPU (spec §8.2) and runs it there; false when it has to wait. */
+function placed(tk: Tick, t: Lwp, stats: TickStats): boolean {
+  const { d } = tk;
+  const { sys } = d;
+  stats.considered++;
+  const st = setOf(tk, t);
+  const home = homeOf(tk, t, st);
+  if (home !== t.home) {
+    if (t.home >= 0) d.load[t.home]--;
+    if (home >= 0) d.load[home]++;
+    t.home = home;
   }
-  return s < order.length ? out.concat(order.slice(s)) : out;
+  let cpu = idleCpu(tk, t, st, home);
+  if (cpu < 0 && t.aff.mask >= 0 && !(t.aff.flags & PA_AFF_STRONG)) {
+    const spill = spillOf(tk, t, st);
+    if (spill) cpu = idleCpu(tk, t, spill, -1);
+    if (cpu >= 0) stats.spilled++;
+  }
+  if (cpu < 0) {
+    t.queuedOn = queueCpu(tk, t, st, home);
+    return false;
+  }
+  sys.engine.k.clearBit(d.free.handle, cpu);
+  d.running[cpu] = t;
+  t.queuedOn = -1;
+  t.lastCpu = cpu;
+  stats.ran++;
+  if (home >= 0 && sys.groups.cpuLeaf[cpu] !== home) stats.stolen++;
+  return true;
 }
 
 export interface Placement {

@@ -27,7 +27,7 @@ function blockers(sys: SolarisSystem, cpus: number[]): Lwp[] {
 
 function fresh() {
   const { sys } = h1();
-  for (const t of sys.procs.lwps) setRunnable(t, false); // the fixture's processes sleep
+  for (const t of sys.procs.lwps) t.runnable = false; // the fixture's processes sleep (no dispatcher yet)
   return sys;
 }
 
@@ -59,7 +59,7 @@ describe('§8.3 scheduling vectors', () => {
     const d = createDispatcher(sys);
     expect(dispatchTick(d).spilled).toBe(1);
     expect(whereIs(d, t)).toEqual({ state: 'running', cpu: 8 });
-    setRunnable(bs[2], false);
+    setRunnable(d, bs[2], false);
     dispatchTick(d);
     expect(whereIs(d, t)).toEqual({ state: 'running', cpu: 2 });
   });
@@ -81,7 +81,7 @@ describe('§8.3 scheduling vectors', () => {
   it('S6 strong {12} inside pset {12–15} with 12 busy waits on 12', () => {
     const sys = fresh();
     const root = admin(sys);
-    setRunnable(root, false);
+    root.runnable = false;
     const ps = psetCreate(sys, root);
     for (const c of [12, 13, 14, 15]) psetAssign(sys, root, ps, c);
     const b = lwpWith(sys, 59);
@@ -125,7 +125,7 @@ describe('dispatcher behaviour', () => {
       dispatchTick(d);
       expect(d.running[5]).toBe(hi);
     }
-    setRunnable(hi, false);
+    setRunnable(d, hi, false);
     const seen = [1, 2, 3, 4].map(() => (dispatchTick(d), d.running[5]));
     expect(seen).toEqual([lo[0], lo[1], lo[0], lo[1]]);
     setPriority(d, lo[1], 40);
@@ -159,7 +159,7 @@ describe('dispatcher behaviour', () => {
     const sys = bootSolaris({ topology: host(4, 512, 2, 4) });
     const d = createDispatcher(sys);
     const root = admin(sys);
-    setRunnable(root, false);
+    setRunnable(d, root, false);
     for (let p = 0; p < 10_000; p++) createProcess(sys.procs, { cred: makeCred(500), taskid: p % 10, pri: p % 3, tids: range(1, 10) });
     paSet(sys, root, setprocset(POP_AND, P_TASKID, 1, P_ALL, 0), range(0, 63), STRONG);
     paSet(sys, root, setprocset(POP_AND, P_TASKID, 2, P_ALL, 0), range(1024, 2047), WEAK);
