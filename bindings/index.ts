@@ -16,8 +16,15 @@ export { InternTable } from './mask/intern.js';
 export * from './mask/formats/index.js';
 
 // Host topology
-export { Topology, type Cpu, type NumaNode, type CpuState, type CpuStateChange, type TopologySpec } from './topology/topology.js';
+export {
+  Topology, CPU_STATES, LOCAL_DISTANCE, REMOTE_DISTANCE, UNREACHABLE, MAX_NODES, NO_ID,
+  type Cpu, type CpuSpec, type CpuState, type CpuStateChange, type CpuStateListener, type NodeSpec,
+  type NumaNode, type SyntheticOptions, type TopologyJSON, type TopologySpec,
+} from './topology/topology.js';
 export { installTopology } from './topology/install.js';
+export { sockets, type SocketView, type CoreView } from './topology/views.js';
+/** Xen's sysctl views (physinfo, cputopoinfo, numainfo) of a bare Topology, without a hypervisor. */
+export * as hostViews from './topology/views.js';
 
 // Xen: hypervisor and libxenctrl
 export { createHypervisor, Hypervisor, type VcpuAffinity } from './xen/hypervisor/hypervisor.js';
