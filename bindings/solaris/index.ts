@@ -14,10 +14,12 @@ export {
   P_TASKID, P_UID, P_ZONEID, POP_AND, POP_DIFF, POP_OR, POP_XOR, type ProcSet,
 } from './procset.js';
 export {
-  affinityIds, decodeFlags, legacyBinding, processorAffinity, processorBind, resolveIds,
-  PA_AFF_STRONG, PA_AFF_WEAK, PA_CLEAR, PA_INH_EXEC, PA_INH_FORK, PA_INH_THR, PA_NEGATIVE, PA_NO_INH_EXEC, PA_NO_INH_FORK,
-  PA_NO_INH_THR, PA_QUERY, PA_TYPE_CPU, PA_TYPE_LGRP, PA_TYPE_PG, PBIND_HARD, PBIND_NONE, PBIND_QUERY, PBIND_QUERY_TYPE,
-  PBIND_SOFT, type PaMode, type PaRequest, type Ptr, type Ref,
+  decodeFlags, PA_AFF_STRONG, PA_AFF_WEAK, PA_CLEAR, PA_INH_EXEC, PA_INH_FORK, PA_INH_THR, PA_NEGATIVE, PA_NO_INH_EXEC,
+  PA_NO_INH_FORK, PA_NO_INH_THR, PA_QUERY, PA_TYPE_CPU, PA_TYPE_LGRP, PA_TYPE_PG, type PaMode, type PaRequest,
+} from './flags.js';
+export {
+  affinityIds, legacyBinding, processorAffinity, processorBind, resolveIds,
+  PBIND_HARD, PBIND_NONE, PBIND_QUERY, PBIND_QUERY_TYPE, PBIND_SOFT, type Ptr, type Ref,
 } from './affinity.js';
 export {
   isActiveState, pOnline, psetAssign, psetBind, psetCreate, psetDestroy, psetInfo, STATE_NAMES,

@@ -7,6 +7,7 @@
  * inheritance (§10) happens here because it is a property of LWP creation.
  */
 import { fail } from '../errors.js';
+import { PA_INH_EXEC, PA_INH_FORK, PA_INH_THR } from './flags.js';
 
 /** Scheduling class ids (`priocntl -l`); SYS is always 0 (spec §2.4: SYS-class LWPs are skipped). */
 export const SYS_CID = 0;
@@ -125,10 +126,6 @@ export interface ProcTable {
   listeners: Array<(ev: 'create' | 'exit', lwp: Lwp) => void>;
 }
 
-/** PA_INH_* bits (spec §7.1); duplicated from affinity.ts as plain numbers would be a cycle. */
-const INH_EXEC = 0x1000;
-const INH_FORK = 0x2000;
-const INH_THR = 0x4000;
 
 export function createProcTable(masks: MaskRefs): ProcTable {
   const pt: ProcTable = {
@@ -323,7 +320,7 @@ function forkChild(pt: ProcTable, caller: Lwp): Process {
 export function fork(pt: ProcTable, caller: Lwp): Process {
   const child = forkChild(pt, caller);
   const lwp = addLwp(pt, child, 1, caller);
-  inherit(pt, caller, lwp, INH_FORK);
+  inherit(pt, caller, lwp, PA_INH_FORK);
   return child;
 }
 
@@ -339,7 +336,7 @@ export function vfork(pt: ProcTable, caller: Lwp): Process {
 export function forkall(pt: ProcTable, caller: Lwp): Process {
   const tids = caller.proc.lwps.map((l) => l.tid);
   const child = forkChild(pt, caller);
-  for (const tid of tids) inherit(pt, caller, addLwp(pt, child, tid, caller), INH_FORK);
+  for (const tid of tids) inherit(pt, caller, addLwp(pt, child, tid, caller), PA_INH_FORK);
   return child;
 }
 
@@ -353,14 +350,14 @@ export function exec(pt: ProcTable, caller: Lwp, cred?: Cred): void {
   caller.tid = 1;
   caller.proc.nextTid = 2;
   if (cred) caller.proc.cred = cred;
-  if (caller.aff.mask >= 0 && (caller.aff.flags & INH_EXEC) !== 0) setAffinity(pt, caller, NO_AFFINITY);
+  if (caller.aff.mask >= 0 && (caller.aff.flags & PA_INH_EXEC) !== 0) setAffinity(pt, caller, NO_AFFINITY);
 }
 
 /** thr_create(3C) / _lwp_create(2): a new LWP in the caller's process (§10). */
 export function thrCreate(pt: ProcTable, caller: Lwp): Lwp {
   requireLive(caller);
   const lwp = addLwp(pt, caller.proc, caller.proc.nextTid, caller);
-  inherit(pt, caller, lwp, INH_THR);
+  inherit(pt, caller, lwp, PA_INH_THR);
   return lwp;
 }
 
