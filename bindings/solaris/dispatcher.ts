@@ -20,12 +20,10 @@
 import { fail } from '../errors.js';
 import type { CpuMask } from '../mask/cpumask.js';
 import { PA_AFF_STRONG } from './affinity.js';
-import { partitionOf, type Affinity, type Lwp } from './process.js';
+import { MAX_PRI, partitionOf, type Affinity, type Lwp } from './process.js';
 import type { Lgroup } from './groups.js';
 import type { SolarisSystem } from './system.js';
 
-/** Global priorities 0…169 (TS/IA 0–59, SYS 60–99, RT 100–159, interrupts 160–169). */
-export const MAX_PRI = 169;
 
 export interface TickStats {
   tick: number;

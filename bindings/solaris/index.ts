@@ -5,7 +5,7 @@
 export { bootSolaris, type BootOptions, type Partition, type SolarisSystem } from './system.js';
 export {
   createProcess, exec, exit, findLwp, fork, forkall, hasprocperm, lwpExit, makeCred, reap, thrCreate, vfork, zoneCreate,
-  FSS_CID, FX_CID, GLOBAL_ZONEID, IA_CID, NO_AFFINITY, PS_NONE, RT_CID, SYS_CID, TS_CID,
+  DEFAULT_PRI, FSS_CID, FX_CID, GLOBAL_ZONEID, MAX_PRI, IA_CID, NO_AFFINITY, PS_NONE, RT_CID, SYS_CID, TS_CID,
   type Affinity, type Cred, type Lwp, type Privilege, type Process, type ProcessAttrs, type ProcTable, type Zone,
 } from './process.js';
 export {
@@ -28,7 +28,7 @@ export {
 } from './psets.js';
 export { buildGroups, isRootOrLeaf, isUsablePg, type GroupOptions, type Groups, type Lgroup, type Pg, type PgRelationship } from './groups.js';
 export {
-  createDispatcher, dispatchTick, setPriority, setRunnable, whereIs, MAX_PRI, type Dispatcher, type Placement, type TickStats,
+  createDispatcher, dispatchTick, setPriority, setRunnable, whereIs, type Dispatcher, type Placement, type TickStats,
 } from './dispatcher.js';
 export {
   formatCpuRanges, lgrpinfo, pbindBind, pbindQuery, pbindQueryAffinity, pginfo, psrinfo, psrinfoPhysical,

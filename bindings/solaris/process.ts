@@ -17,6 +17,11 @@ export const RT_CID = 3;
 export const FX_CID = 4;
 export const FSS_CID = 5;
 
+/** Global priorities 0…169 (TS/IA 0–59, SYS 60–99, RT 100–159, interrupts 160–169). */
+export const MAX_PRI = 169;
+/** The default time-sharing priority of a new LWP. */
+export const DEFAULT_PRI = 29;
+
 export const GLOBAL_ZONEID = 0;
 /** `PS_NONE`: an LWP not bound to a processor set (runs in the default partition 0). */
 export const PS_NONE = -1;
@@ -177,6 +182,8 @@ export function createProcess(pt: ProcTable, a: ProcessAttrs = {}): Process {
   if (pt.byPid.has(pid)) fail('EINVAL', `pid ${pid} is in use`);
   const zoneid = a.zoneid ?? GLOBAL_ZONEID;
   if (!pt.zones.has(zoneid)) fail('EINVAL', `zone ${zoneid} does not exist`);
+  const pri = a.pri ?? DEFAULT_PRI;
+  if (!Number.isInteger(pri) || pri < 0 || pri > MAX_PRI) fail('EINVAL', `priority ${pri} is not in 0..${MAX_PRI}`);
   const tids = a.tids ?? [1];
   if (tids.length === 0 || new Set(tids).size !== tids.length || tids.some((t) => !Number.isInteger(t) || t < 1)) {
     fail('EINVAL', `LWP ids ${JSON.stringify(tids)} must be distinct positive integers`);
@@ -190,7 +197,7 @@ export function createProcess(pt: ProcTable, a: ProcessAttrs = {}): Process {
   pt.projects.add(p.projid);
   pt.tasks.add(p.taskid);
   for (const tid of [...tids].sort((x, y) => x - y)) {
-    addLwp(pt, p, tid, { cid: a.cid ?? (p.system ? SYS_CID : TS_CID), pri: a.pri ?? 29, pset: a.pset ?? PS_NONE });
+    addLwp(pt, p, tid, { cid: a.cid ?? (p.system ? SYS_CID : TS_CID), pri, pset: a.pset ?? PS_NONE });
   }
   return p;
 }

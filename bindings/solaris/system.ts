@@ -9,7 +9,7 @@ import type { KernelKind } from '../kernels.js';
 import type { CpuMask } from '../mask/cpumask.js';
 import type { InternTable } from '../mask/intern.js';
 import { fail } from '../errors.js';
-import type { Topology } from '../topology/topology.js';
+import { Topology } from '../topology/topology.js';
 import { buildGroups, type GroupOptions, type Groups } from './groups.js';
 import { FROM_TOPOLOGY, isActiveState, subscribeTopology } from './psets.js';
 import { createProcTable, createProcess, makeCred, type ProcTable } from './process.js';
@@ -51,6 +51,9 @@ export interface BootOptions extends GroupOptions {
  * boot processes — sched (pid 0) and pageout (pid 2) as system processes, init (pid 1) as root.
  */
 export function bootSolaris(opts: BootOptions): SolarisSystem {
+  if (opts === null || typeof opts !== 'object' || !(opts.topology instanceof Topology)) {
+    fail('EINVAL', 'bootSolaris needs { topology } (a Topology)');
+  }
   const topo = opts.topology;
   const engine = opts.engine ?? createEngine({ nrCpus: topo.nrCpuIds, kernels: opts.kernels, seed: opts.seed });
   if (engine.nrCpuIds !== topo.nrCpuIds) fail('EINVAL', `engine has ${engine.nrCpuIds} CPUs, topology ${topo.nrCpuIds}`);
