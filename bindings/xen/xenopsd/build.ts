@@ -74,11 +74,17 @@ export interface ToolstackStore extends XenguestStore {
 export function dom0Store(xs: XenstoreStore): ToolstackStore {
   return {
     read(path) {
+      // xenguest reads ~25 keys per build and most are absent: the store answers ENOENT by
+      // throwing, so skip the stack capture (most of the cost) for this expected answer.
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
       try {
         return xs.read(PRIV_DOMID, path).toString('utf8');
       } catch (e) {
         if (e instanceof AffinityError && e.errno === 'ENOENT') return null;
         throw e;
+      } finally {
+        Error.stackTraceLimit = limit;
       }
     },
     write: (path, value) => xs.write(PRIV_DOMID, path, value),
@@ -286,7 +292,16 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
     const vm = checkVm(config);
     const params = xapiSchedulerParams(checkStringMap(config.vcpusParams, 'VCPUs_params'), guestVcpusParams);
     const domid = xc.domainCreate({ hvm: vm.domainType !== 'pv', maxVcpus: vm.vcpusMax });
-    for (const [key, value] of platformData(vm, params)) store.write(platformPath(domid, key), value);
+    try {
+      for (const [key, value] of platformData(vm, params)) store.write(platformPath(domid, key), value);
+    } catch (e) {
+      // VM.create is atomic in xenopsd: a failed step destroys what was made. A real case:
+      // oxenstored refuses values over 2048 bytes, even from dom0, so the reference-mode
+      // affinity string of a host with more than 2048 CPUs fails with E2BIG.
+      store.rm(`/local/domain/${domid}`);
+      xc.domainDestroy(domid);
+      throw e;
+    }
     domains.set(domid, { vm, params });
     return domid;
   }

@@ -356,3 +356,27 @@ describe('malformed platform data and failures', () => {
     expect(errorOf(() => ts.vmBuild(999)).errno).toBe('ESRCH');
   });
 });
+
+describe('reference mode on hosts with more than 2048 CPUs', () => {
+  // xenopsd writes one '0'/'1' per CPU into platform/vcpu/<n>/affinity; oxenstored (XenServer's
+  // daemon) caps values at 2048 bytes even for dom0, C xenstored does not.
+  const big = (cpusPerNode: number) => hostSpec([[10, 20], [20, 10]], cpusPerNode);
+  it('oxenstored: 2048 CPUs work, 2056 CPUs make VM.create fail with E2BIG and leave nothing behind', () => {
+    const ok = chain(big(1024), { xenstored: 'oxenstored' });
+    const domid = ok.ts.vmCreate({ vcpusMax: 1, memoryStaticMaxMib: 1024 });
+    expect(ok.ts.inspect(domid).platform['vcpu/0/affinity']).toHaveLength(2048);
+    const bad = chain(big(1028), { xenstored: 'oxenstored' });
+    const e = errorOf(() => bad.ts.vmCreate({ vcpusMax: 1, memoryStaticMaxMib: 1024 }));
+    expect(e.errno).toBe('E2BIG');
+    expect(bad.hv.state.domains.size).toBe(0);
+    expect(bad.xs.directory(0, '/local/domain')).toEqual([]);
+  });
+  it('C xenstored accepts the long strings; latest mode writes none, so oxenstored is fine there', () => {
+    const cx = chain(big(1028), { xenstored: 'cxenstored' });
+    const a = cx.ts.vmCreate({ vcpusMax: 1, memoryStaticMaxMib: 1024 });
+    cx.ts.vmBuild(a);
+    expect(cx.ts.inspect(a).vcpus[0]!.hard).toHaveLength(2056);
+    const latest = chain(big(1028), { xenstored: 'oxenstored', mode: 'latest' });
+    latest.ts.vmBuild(latest.ts.vmCreate({ vcpusMax: 1, memoryStaticMaxMib: 1024 }));
+  });
+});

@@ -8,6 +8,7 @@ import type { TopologySpec } from '../../../bindings/topology/spec.js';
 import { createHypervisor, type Hypervisor } from '../../../bindings/xen/hypervisor/hypervisor.js';
 import type { SchedulerName } from '../../../bindings/xen/hypervisor/types.js';
 import { xc_interface_open } from '../../../bindings/xen/xenctrl.js';
+import type { FlavourName } from '../../../bindings/xen/xenstore/flavour.js';
 import { createStore, type XenstoreStore } from '../../../bindings/xen/xenstore/store.js';
 import { createToolstack, dom0Store, type Toolstack, type ToolstackOptions, type ToolstackXenctrl } from '../../../bindings/xen/xenopsd/build.js';
 import { toolstackXenctrl } from '../../../bindings/xen/xenopsd/xc.js';
@@ -55,12 +56,15 @@ export interface Chain {
   ts: Toolstack;
 }
 
-/** Boots the host (credit1 by default, as XenServer runs) and creates a toolstack on it. */
-export function chain(spec: TopologySpec, options: Omit<ToolstackOptions, 'xc' | 'store'> & { scheduler?: SchedulerName; wrapXc?: (xc: ToolstackXenctrl) => ToolstackXenctrl } = {}): Chain {
+/** Boots the host (credit1 and oxenstored by default, as XenServer runs) and creates a toolstack on it. */
+export function chain(
+  spec: TopologySpec,
+  options: Omit<ToolstackOptions, 'xc' | 'store'> & { scheduler?: SchedulerName; xenstored?: FlavourName; wrapXc?: (xc: ToolstackXenctrl) => ToolstackXenctrl } = {},
+): Chain {
   const topology = new Topology(spec);
   const engine = createEngine({ nrCpus: topology.nrCpuIds, nrNodes: 64 });
   const hv = createHypervisor({ engine, topology, scheduler: options.scheduler ?? 'credit', dom0: false });
-  const xs = createStore();
+  const xs = createStore({ flavour: options.xenstored ?? 'oxenstored' });
   const base = toolstackXenctrl(xc_interface_open(hv));
   const xc = options.wrapXc ? options.wrapXc(base) : base;
   const ts = createToolstack({ ...options, xc, store: dom0Store(xs) });
