@@ -12,7 +12,8 @@ import { intOption, lastValue, parseArgs, type ParsedArgs } from './args.js';
 import { renderHtml } from './html.js';
 import { createProgress } from './progress.js';
 import { maskCommand } from './mask-command.js';
-import { renderReport } from './report.js';
+import { renderReport, renderStress } from './report.js';
+import { runStress, type StressRun } from './stress.js';
 import { readTrace } from './replay.js';
 import { replayTrace, runScenario, type RunOutput } from './runner.js';
 import { loadScenario, validateScenario } from './scenario.js';
@@ -34,6 +35,10 @@ const USAGE = `usage: affinity-engine <command> [options]
       [--to cpulist|hex|hwloc|taskset|xl|bits] [--nodes] [--weight]
                                   CPU-set conversion and arithmetic on a host
                                   (default host: 'pack:4 node:16 core:32 pu:2', 4096 CPUs / 64 nodes)
+  stress [xen|solaris] [--size N] [--cpus N] [--seed N] [--kernels wasm|ts|wasm,ts] [--quiet]
+                                  large-topology profiles (xen: 16384 CPUs / 10,000 VMs with churn;
+                                  solaris: 16384 CPUs / 100,000 LWPs), invariants checked after every
+                                  step (exit 1 on a violation); throughput per phase
   xenstored --socket PATH [--flavour cxenstored|oxenstored]
                                   the Xenstore daemon on a unix socket (XENSTORED_PATH=PATH)
   help                            this text
@@ -94,9 +99,40 @@ function replayCommand(argv: readonly string[]): number {
   return out.divergences?.length ? 3 : out.results.steps.some((s) => s.unmet) ? 1 : 0;
 }
 
+function stressCommand(argv: readonly string[]): number {
+  const args = parseArgs(argv, { values: ['size', 'cpus', 'seed', 'kernels', 'out'], flags: ['quiet'] });
+  if (args.positionals.length > 1) fail('EINVAL', 'stress: give at most one profile (xen or solaris)');
+  const profile = args.positionals[0] ?? 'xen';
+  const kernelsList = (lastValue(args, 'kernels') ?? 'wasm').split(',').map((k) => kernelsOption(k));
+  const opts = {
+    size: lastValue(args, 'size') === undefined ? undefined : intOption(args, 'size', 0),
+    cpus: intOption(args, 'cpus', 16384),
+    seed: intOption(args, 'seed', 1),
+  };
+  const quiet = args.flags.has('quiet');
+  const runs: StressRun[] = [];
+  for (const kernels of kernelsList) {
+    const progress = createProgress({ quiet });
+    const run = runStress(profile, opts, kernels, (done, total) => progress.update(done, total, `${profile} ${kernels}`));
+    progress.done();
+    runs.push(run);
+    if (!quiet) process.stdout.write(renderStress(profile, kernels, run) + '\n');
+    for (const v of run.violations) process.stderr.write(`affinity-engine stress: invariant violated ${v}\n`);
+  }
+  if (!quiet && runs.length > 1) {
+    const base = runs[runs.length - 1];
+    process.stdout.write(kernelsList.map((k, i) => `${k}: ${(runs[i].ms / 1000).toFixed(2)} s`).join(', ') +
+      ` — ${kernelsList[0]} is ${(base.ms / runs[0].ms).toFixed(2)}× faster than ${kernelsList[kernelsList.length - 1]}\n`);
+  }
+  const out = lastValue(args, 'out');
+  if (out) writeFileSync(out, JSON.stringify(runs[0].results, null, 2) + '\n');
+  return runs.some((r) => r.violations.length) ? 1 : 0;
+}
+
 const COMMANDS: Record<string, (argv: readonly string[]) => number | Promise<number>> = {
   run: runCommand,
   replay: replayCommand,
+  stress: stressCommand,
   xenstored: xenstoredCommand,
   mask: (argv) => {
     process.stdout.write(maskCommand(argv) + '\n');

@@ -11,6 +11,7 @@
  */
 import { AffinityError } from '../errors.js';
 import type { Engine, KernelKind } from '../engine.js';
+import { parseIdList } from '../mask/formats/index.js';
 import { Topology } from '../topology/topology.js';
 import { hostEngine } from './host.js';
 import { count, emptyMetrics, recordNodeAffinity, type Metrics, type Timings } from './metrics.js';
@@ -89,6 +90,11 @@ export interface RunOptions {
   trace?: boolean;
   /** Called after each step (for the progress bar). */
   onStep?: (done: number, total: number) => void;
+  /**
+   * Called after each step with the systems and the number of operations it performed
+   * (stress invariants); returning false stops the run after that step.
+   */
+  afterStep?: (systems: Systems, operations: number, index: number) => boolean;
 }
 
 export interface RunOutput {
@@ -136,7 +142,7 @@ function collectMetrics(systems: Systems, steps: readonly StepResult[]): Metrics
     for (const [errno, n] of Object.entries(failures ?? {})) count(m.failures, errno, n);
     if (s.op === 'nodeAffinity' && s.result) {
       const key = s.result.nodes as string;
-      recordNodeAffinity(m, key === '' ? [] : (s.result.nodeIds as number[]), key);
+      recordNodeAffinity(m, parseIdList(key, m.nodeLoad.length, 'nodelist'), key);
     }
   }
   if (systems.solaris) solarisNodeLoad(systems.solaris, m.nodeLoad);
@@ -160,7 +166,7 @@ function execute(
   const timings: Timings = new Map();
   const steps: StepResult[] = [];
   const outcomes: Trace['steps'] = [];
-  scenario.steps.forEach((step, index) => {
+  for (const [index, step] of scenario.steps.entries()) {
     const t0 = performance.now();
     gate.beginStep();
     const outcome = act(ctx, step, index);
@@ -189,7 +195,8 @@ function execute(
     t.steps++;
     timings.set(step.op, t);
     opts.onStep?.(index + 1, scenario.steps.length);
-  });
+    if (opts.afterStep && !opts.afterStep(systems, gate.ops.length, index)) break;
+  }
   const results: Results = {
     format: RESULTS_FORMAT,
     version: 1,

@@ -55,7 +55,7 @@ function nodeAffinityStep(ctx: RunContext, step: Step): Record<string, unknown> 
     );
     const nodes = out.toArray();
     out.free();
-    return { nodes: formatRuns(nodes), nodeIds: nodes, hardEmpty };
+    return { nodes: formatRuns(nodes), hardEmpty };
   });
 }
 

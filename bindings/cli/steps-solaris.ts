@@ -12,7 +12,7 @@ import {
 } from '../solaris/affinity.js';
 import { createDispatcher, dispatchTick, type Dispatcher, type TickStats } from '../solaris/dispatcher.js';
 import {
-  createProcess, exec, exit, findLwp, fork, makeCred, PS_NONE, reap, thrCreate, type Lwp, type Privilege,
+  createProcess, exec, exit, findLwp, fork, makeCred, partitionOf, PS_NONE, reap, thrCreate, type Lwp, type Privilege,
 } from '../solaris/process.js';
 import {
   P_ALL, P_CID, P_CPUID, P_CTID, P_GID, P_LWPID, P_PGID, P_PID, P_POOLID, P_PPID, P_PROJID, P_PSETID, P_SID, P_TASKID,
@@ -384,4 +384,22 @@ export function solarisNodeLoad(h: SolarisHost, load: number[]): void {
     const node = h.sys.topology.cpu(cpu).node;
     if (node >= 0) load[node]++;
   }
+}
+
+/**
+ * The Solaris invariant: every strong affinity in force is non-empty and inside its LWP's
+ * processor set (the partition's active CPUs) — processor_affinity(2) never lets a strong
+ * affinity name CPUs an LWP may not run on.
+ */
+export function solarisInvariants(h: SolarisHost): string[] {
+  const out: string[] = [];
+  const { sys } = h;
+  for (const t of sys.procs.lwps) {
+    if (t.aff.mask < 0 || !(t.aff.flags & PA_AFF_STRONG)) continue;
+    const m = sys.masks.view(t.aff.mask);
+    const part = sys.parts.get(partitionOf(t));
+    if (m.isEmpty()) out.push(`LWP ${t.proc.pid}/${t.tid}: empty strong affinity`);
+    else if (!part || !m.isSubsetOf(part.active)) out.push(`LWP ${t.proc.pid}/${t.tid}: strong affinity ${m} outside processor set ${partitionOf(t)}`);
+  }
+  return out;
 }

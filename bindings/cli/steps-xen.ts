@@ -232,22 +232,14 @@ export function domainNodes(x: XenHost, domid: number): { memory: string; nodeAf
  * failure recorded as `xen.toolstack_failed` (what the step counts; a replay fails it alike).
  */
 function createOne(ctx: RunContext, ts: Toolstack, cfg: Parameters<Toolstack['vmCreate']>[0]): void {
-  const before = ctx.gate.ops.length;
   let domid: number | undefined;
   try {
     domid = ts.vmCreate(cfg);
     ts.vmBuild(domid);
   } catch (e) {
     if (!(e instanceof AffinityError)) throw e;
+    // VM.create undoes itself; a failed VM.build leaves the domain, which VM.start destroys.
     if (domid !== undefined) ts.vmDestroy(domid);
-    else {
-      // VM.create failed after xc_domain_create: the domain and its keys go too.
-      const created = ctx.gate.ops.slice(before).find((o) => o.call === 'xen.xc.domainCreate' && o.errno === undefined);
-      if (created) {
-        ctx.gate.call('xen.xc.domainDestroy', created.ret);
-        ctx.gate.call('xen.xs.rm', `/local/domain/${created.ret}`);
-      }
-    }
     try {
       ctx.gate.call('xen.toolstack_failed', e.errno, e.message);
     } catch (recorded) {
