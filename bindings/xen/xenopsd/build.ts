@@ -142,6 +142,8 @@ export interface BuildReport {
   globalClaim?: { pages: number; result: string };
   xenguestArgs: XenguestArgs;
   xenguest: XenguestResult;
+  /** The planner's per-node placement counters after this build (empty when it never ran). */
+  nodeUsage: number[];
   /** xenopsd's debug log lines for this build. */
   log: string[];
 }
@@ -341,6 +343,7 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
         memStartMib: buildStartMib,
       },
       xenguest: { exitStatus: 0, log: [] },
+      nodeUsage: [],
       log,
     };
     // 1. Host-wide free memory (wait_xen_free_mem; not per node).
@@ -376,6 +379,7 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
         else report.globalClaim = globalClaim(domid, memory, note);
       }
     }
+    if (placementState.host !== null) report.nodeUsage = Array.from(placementState.host.nodeUsage);
     // 6. xenguest.
     report.xenguest = runXenguest(xc, store, report.xenguestArgs);
     if (report.xenguest.exitStatus !== 0) {

@@ -81,7 +81,7 @@ describe('reference mode (the flowchart\'s xen-api) on a 4-node host', () => {
       landed.push(r.placement!.plan!.nodes as number[]);
     }
     expect(landed).toEqual([[0], [1], [2], [3], [0]]);
-    expect(Array.from(ts.numaHost()!.nodeUsage)).toEqual([2, 1, 1, 1]);
+    expect(ts.vmBuild(ts.vmCreate({ vcpusMax: 2, memoryStaticMaxMib: 1024 })).nodeUsage).toEqual([2, 2, 1, 1]);
   });
 
   it('a user mask: placement skipped, hard = the mask through the Xenstore bit-string, soft = all', () => {
@@ -378,5 +378,95 @@ describe('reference mode on hosts with more than 2048 CPUs', () => {
     expect(cx.ts.inspect(a).vcpus[0]!.hard).toHaveLength(2056);
     const latest = chain(big(1028), { xenstored: 'oxenstored', mode: 'latest' });
     latest.ts.vmBuild(latest.ts.vmCreate({ vcpusMax: 1, memoryStaticMaxMib: 1024 }));
+  });
+});
+
+describe('latest mode with per-node claims (a Xen that has them, modelled in the test)', () => {
+  /** Claims as the xenctrlext stub reports them: ENOMEM when the node (or the host) lacks the pages; no accounting. */
+  const withClaims = (hostFails = false) => (xc: ToolstackXenctrl): ToolstackXenctrl => ({
+    ...xc,
+    domainClaimPages(_domid, node, pages) {
+      const free = node === null ? xc.freeMemory() : xc.nodeMemory()[node]!.free;
+      if (pages * 4096 > free || (node === null && hostFails)) throw new AffinityError('ENOMEM', 'not enough free memory to claim');
+    },
+  });
+
+  it('a successful node claim: affinity set, -mem_pnode passed to xenguest, no host-wide claim', () => {
+    const { ts } = chain(host4(), { mode: 'latest', wrapXc: withClaims() });
+    const domid = ts.vmCreate({ vcpusMax: 2, memoryStaticMaxMib: 1024 });
+    const r = ts.vmBuild(domid);
+    expect(r.placement).toMatchObject({ nodeClaim: { node: 0, result: 'ok' }, affinitySet: 'soft', memPnode: 0 });
+    expect(r.globalClaim).toBeUndefined();
+    expect(r.xenguestArgs.memPnode).toBe(0);
+    expect(r.xenguest.log).toContain('mem_pnode: 0');
+    expect(ts.inspect(domid).nodeAffinity).toEqual([0]);
+  });
+
+  it('a node claim failing with ENOMEM: no affinity at all, then the host-wide claim', () => {
+    // The planner sees enough memory on node 0; this Xen's node claim asks 64× the pages (more than the node has).
+    const { ts } = chain(host4(), {
+      mode: 'latest',
+      wrapXc: (xc) => ({ ...withClaims()(xc), domainClaimPages: (d, node, pages) => (node === null ? undefined : withClaims()(xc).domainClaimPages(d, node, pages * 64)) }),
+    });
+    const domid = ts.vmCreate({ vcpusMax: 2, memoryStaticMaxMib: 1024 });
+    const r = ts.vmBuild(domid);
+    expect(r.placement).toMatchObject({ nodeClaim: { node: 0, result: 'ENOMEM' }, affinitySet: null, memPnode: null });
+    expect(r.globalClaim).toMatchObject({ result: 'ok' });
+    expect(ts.inspect(domid).nodeAffinity).toEqual([0, 1, 2, 3]);
+  });
+
+  it('the host-wide claim failing with ENOMEM fails the build (Domain_build_pre_failed)', () => {
+    const { ts } = chain(host4(), { mode: 'latest', wrapXc: withClaims(true) });
+    const e = errorOf(() => ts.vmBuild(ts.vmCreate({ vcpusMax: 17, memoryStaticMaxMib: 1024 })));
+    expect(e.errno).toBe('ENOMEM');
+    expect(e.message).toMatch(/Domain_build_pre_failed: claiming 262144 pages failed/);
+  });
+
+  it('claimed memory is taken off the planner\'s free memory; claimed > free fails the build', () => {
+    const claimed = [15 * GiB, 0, 0, 0];
+    const { ts } = chain(host4(), { mode: 'latest', wrapXc: (xc) => ({ ...withClaims()(xc), nodeMemory: () => xc.nodeMemory().map((m, k) => ({ ...m, claimed: claimed[k]! })) }) });
+    const r = ts.vmBuild(ts.vmCreate({ vcpusMax: 2, memoryStaticMaxMib: 2048 }));
+    expect(r.placement!.memfree).toEqual([GiB, 16 * GiB, 16 * GiB, 16 * GiB]);
+    expect(r.placement!.plan!.nodes).toEqual([1]);
+    claimed[0] = 17 * GiB;
+    const e = errorOf(() => ts.vmBuild(ts.vmCreate({ vcpusMax: 2, memoryStaticMaxMib: 1024 })));
+    expect(e.message).toMatch(/Domain_build_pre_failed: Calling 'NUMA placement' failed: .*memory cannot be negative on node 0/);
+  });
+
+  it('soft-affinity errors are ignored in latest mode but fail the build in reference mode; hard errors always fail', () => {
+    const failSoft = (xc: ToolstackXenctrl): ToolstackXenctrl => ({
+      ...xc,
+      vcpuSetAffinity(domid, vcpu, hard, soft, flags) {
+        if (soft) throw new AffinityError('EBUSY', 'vCPU temporarily pinned');
+        xc.vcpuSetAffinity(domid, vcpu, hard, soft, flags);
+      },
+    });
+    const latest = chain(host4(), { mode: 'latest', wrapXc: (xc) => failSoft(withClaims()(xc)) });
+    const r = latest.ts.vmBuild(latest.ts.vmCreate({ vcpusMax: 2, memoryStaticMaxMib: 1024 }));
+    expect(r.placement).toMatchObject({ affinitySet: null, memPnode: 0 });
+    expect(r.log.some((l) => l.startsWith('Ignoring error while setting soft affinity: EBUSY'))).toBe(true);
+    const reference = chain(host4(), { numaAffinityPolicy: 'best_effort', wrapXc: failSoft });
+    const e = errorOf(() => reference.ts.vmBuild(reference.ts.vmCreate({ vcpusMax: 2, memoryStaticMaxMib: 1024 })));
+    expect(e.errno).toBe('EBUSY');
+    expect(e.message).toMatch(/^EBUSY: Domain_build_pre_failed: Calling 'NUMA placement' failed/);
+    const failHard = (xc: ToolstackXenctrl): ToolstackXenctrl => ({
+      ...xc,
+      vcpuSetAffinity(domid, vcpu, hard, soft, flags) {
+        if (hard) throw new AffinityError('EBUSY', 'vCPU temporarily pinned');
+        xc.vcpuSetAffinity(domid, vcpu, hard, soft, flags);
+      },
+    });
+    const hard = chain(host4(), { mode: 'latest', numaAffinityPolicy: 'best_effort', restrictions: { restrict_hard_numa: 'false' }, wrapXc: (xc) => failHard(withClaims()(xc)) });
+    expect(errorOf(() => hard.ts.vmBuild(hard.ts.vmCreate({ vcpusMax: 2, memoryStaticMaxMib: 1024 }))).message).toMatch(/Domain_build_pre_failed/);
+  });
+
+  it('a policy change affects only VMs built afterwards', () => {
+    const { ts } = chain(host4(), { mode: 'latest', numaAffinityPolicy: 'any' });
+    const a = ts.vmCreate({ vcpusMax: 2, memoryStaticMaxMib: 1024 });
+    expect(ts.vmBuild(a).placementSkipped).toBe('policy-any');
+    ts.setNumaAffinityPolicy('default_policy');
+    const b = ts.vmCreate({ vcpusMax: 2, memoryStaticMaxMib: 1024 });
+    expect(ts.vmBuild(b).placement!.plan!.nodes).toEqual([0]);
+    expect(ts.inspect(a).nodeAffinity).toEqual([0, 1, 2, 3]);
   });
 });
