@@ -222,7 +222,8 @@ const PSET_BIND_IDTYPES = new Set([P_PID, P_LWPID, P_TASKID, P_PROJID, P_ZONEID,
  * caller's set. Precedence: bad set EINVAL → privilege EPERM (binding to a set) → ESRCH →
  * per-LWP errors (others still move) → EFAULT. Per LWP: a hard affinity with no CPU in the new
  * set is EBUSY; a weak one is cleared; otherwise it is narrowed to the new set. `old` gets the
- * previous binding of the last LWP visited.
+ * previous binding of the last LWP visited. Of the per-LWP errors, each process's first counts
+ * and the last process's is returned (CODE).
  */
 export function psetBind(
   sys: SolarisSystem, caller: Lwp, psetId: number, idtype: number, id: number, old: Ptr<Ref<number>> = null,
@@ -237,7 +238,12 @@ export function psetBind(
   }
   const targets = procsetTargets(sys.procs, caller, setprocset(POP_AND, idtype, id, P_ALL, 0));
   let last = PS_NONE;
+  // CODE: the first per-LWP error of each process is kept, and the last process's error returned.
   let err: AffinityError | undefined;
+  let errProc: Process | undefined;
+  const record = (t: Lwp, e: AffinityError) => {
+    if (errProc !== t.proc) (err = e), (errProc = t.proc);
+  };
   const newPart = binding ? target : 0;
   const allowed: CpuMask = sys.parts.get(newPart)!.active;
   const memo = new Map<Affinity, Affinity | null>();
@@ -246,12 +252,12 @@ export function psetBind(
       last = t.pset;
       if (psetId === PS_QUERY) continue;
       if (!hasprocperm(t.proc, caller.proc)) {
-        err = new AffinityError('EPERM', `no permission to bind LWP ${t.proc.pid}/${t.tid}`);
+        record(t, new AffinityError('EPERM', `no permission to bind LWP ${t.proc.pid}/${t.tid}`));
         continue;
       }
       const r = t.aff.mask < 0 ? NO_AFFINITY : narrowedFor(sys, t, allowed, memo);
       if (r === null && isHard(t)) {
-        err = new AffinityError('EBUSY', `LWP ${t.proc.pid}/${t.tid} has a strong affinity for no processor of set ${newPart}`);
+        record(t, new AffinityError('EBUSY', `LWP ${t.proc.pid}/${t.tid} has a strong affinity for no processor of set ${newPart}`));
         continue;
       }
       setAffinity(sys.procs, t, r ?? NO_AFFINITY);

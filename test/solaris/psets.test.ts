@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { PA_AFF_STRONG, PA_TYPE_CPU, PBIND_HARD, PBIND_QUERY_TYPE, PBIND_SOFT, processorBind } from '../../bindings/solaris/affinity.js';
 import { createProcess, makeCred, zoneCreate } from '../../bindings/solaris/process.js';
-import { P_LWPID, P_PID, P_ZONEID } from '../../bindings/solaris/procset.js';
+import { P_LWPID, P_PID, P_TASKID, P_ZONEID } from '../../bindings/solaris/procset.js';
 import {
   pOnline, psetAssign, psetBind, psetCreate, psetDestroy, psetInfo, P_FAULTED, P_NOINTR, P_OFFLINE, P_ONLINE, P_SPARE, P_STATUS,
   PS_MYID, PS_QUERY,
@@ -100,5 +100,26 @@ describe('zones and privileges (§11)', () => {
     processorBind(sys, me, P_LWPID, 1, PBIND_SOFT, null);
     processorBind(sys, me, P_LWPID, 1, PBIND_QUERY_TYPE, o);
     expect(o.value).toBe(PBIND_SOFT);
+  });
+});
+
+describe('pset_bind error precedence (spec §5, CODE)', () => {
+  it('the last failing process decides the errno; the others still move', () => {
+    const { sys, me, lwp } = h1();
+    const root = admin(sys);
+    const ps = psetCreate(sys, root);
+    psetAssign(sys, root, ps, 15);
+    const p400 = createProcess(sys.procs, { pid: 400, cred: makeCred(500), tids: [1, 2] });
+    for (const pid of [100, 300, 400]) sys.procs.byPid.get(pid)!.taskid = 9;
+    paSet(sys, p400.lwps[0], SELF, [3], PA_TYPE_CPU | PA_AFF_STRONG);
+    const p500 = createProcess(sys.procs, { pid: 500, cred: makeCred(500), tids: [1, 2], taskid: 9 });
+    paSet(sys, p500.lwps[0], { p_op: 1, p_lidtype: P_PID, p_lid: -1, p_ridtype: 7, p_rid: 0 }, [4], PA_TYPE_CPU | PA_AFF_STRONG);
+    sys.procs.byPid.get(100)!.cred = makeCred(500, 500, ['PRIV_SYS_RES_CONFIG']);
+    // 300 (uid 600): EPERM; 400/1 (strong {3}, not in the set): EBUSY; 500/1 and 500/2 (strong {4}):
+    // EBUSY — the first of process 500 is the one returned
+    expect(() => psetBind(sys, me, ps, P_TASKID, 9)).toThrow(/EBUSY: LWP 500\/1 /);
+    expect([lwp(100, 1).pset, lwp(300, 1).pset, p400.lwps[0].pset, p400.lwps[1].pset]).toEqual([ps, -1, -1, ps]);
+    for (const pid of [400, 500]) sys.procs.byPid.get(pid)!.taskid = 0;
+    expect(errnoOf(() => psetBind(sys, me, ps, P_TASKID, 9))).toBe('EPERM');
   });
 });
