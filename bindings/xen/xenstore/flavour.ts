@@ -39,6 +39,8 @@ export interface Flavour {
     transactions: number;
     permsPerNode: number | null;
     error: ErrnoName;
+    /** The watch quota's error: E2BIG in C xenstored 4.17 (ENOSPC only later, spec §10.3; observed). */
+    watchError: ErrnoName;
     valueError: ErrnoName;
   };
   /** UNWATCH with an empty path: cx ENOENT (no such watch), ox EINVAL (observed). */
@@ -88,8 +90,13 @@ export interface Flavour {
   setTargetNeedsIntroducedTarget: boolean;
   /** The tree at start: cx `/tool/xenstored = ""`; ox also `/local` and the two `@` nodes. */
   initialNodes: readonly string[];
-  /** Payload > 4096: cx closes the connection; ox answers E2BIG and answers nothing more. */
-  oversizedRequest: 'close' | 'E2BIG-then-silence';
+  /**
+   * Payload > 4096: cx drops the connection at once (replies not yet sent are lost); ox reads
+   * the whole message, answers it (E2BIG for a big WRITE value, EINVAL for a bad path) and then
+   * answers nothing more on that connection (observed). Ours reads at most 64 KiB that way; a
+   * larger announced length just silences the connection (ox waits for the bytes, observed).
+   */
+  oversizedRequest: 'close' | 'answer-then-silence';
 }
 
 export const CXENSTORED: Flavour = {
@@ -102,7 +109,7 @@ export const CXENSTORED: Flavour = {
   pathMax: { stripLocalDomain: true, max: 2048 },
   valueMax: { dom0: null, domU: null },
   nodeSizeMax: 2048,
-  quota: { entries: 1000, watches: 128, transactions: 10, permsPerNode: 5, error: 'ENOSPC', valueError: 'ENOSPC' },
+  quota: { entries: 1000, watches: 128, transactions: 10, permsPerNode: 5, error: 'ENOSPC', watchError: 'E2BIG', valueError: 'ENOSPC' },
   unwatchEmptyPath: 'ENOENT',
   changeOwnerError: 'EPERM',
   unknownTransaction: 'ENOENT',
@@ -131,7 +138,7 @@ export const OXENSTORED: Flavour = {
   valueMax: { dom0: 2048, domU: 2048 },
   nodeSizeMax: null,
   // Debian's oxenstored.conf: quota-maxentity 1000, quota-maxwatch 100, quota-transaction 10.
-  quota: { entries: 1000, watches: 100, transactions: 10, permsPerNode: null, error: 'EQUOTA', valueError: 'E2BIG' },
+  quota: { entries: 1000, watches: 100, transactions: 10, permsPerNode: null, error: 'EQUOTA', watchError: 'EQUOTA', valueError: 'E2BIG' },
   unwatchEmptyPath: 'EINVAL',
   changeOwnerError: 'EACCES',
   unknownTransaction: 'EIO',
@@ -146,7 +153,7 @@ export const OXENSTORED: Flavour = {
   introduce: { rejectPortZero: false, rejectDomid0: true, strictNumbers: true },
   setTargetNeedsIntroducedTarget: false,
   initialNodes: ['/tool', '/tool/xenstored', '/local', '/@introduceDomain', '/@releaseDomain'],
-  oversizedRequest: 'E2BIG-then-silence',
+  oversizedRequest: 'answer-then-silence',
 };
 
 /** The flavour of a name; the default is oxenstored (the XenServer/XCP-ng daemon). */

@@ -8,12 +8,14 @@
  *   server also listens on `<socket>-<N>`; each connection there is domain N, with its
  *   relative paths, permissions and quotas. This stands in for the guest's xenbus ring (the
  *   reference kit's ringproxy.py). `XS_RELEASE` closes that socket and its connections.
- * - One request at a time per connection, replies in order; a connection's own watch events
- *   follow the reply of the request that caused them; events to other connections go out at
- *   once. A client that disconnects loses its watches and open transactions.
- * - Malformed input never reaches the store: a header announcing more than 4096 bytes closes
- *   the connection (cx) or gets E2BIG and no further answers (ox), like the real daemons (§6).
- *   A client that stops mid-message just holds its own connection.
+ * - Requests are answered in order; a connection's own watch events come before (cx) or after
+ *   (ox) the reply of the request that caused them, WATCH's initial event always after; events
+ *   to other connections go out at once. A client that disconnects loses its watches and open
+ *   transactions.
+ * - Malformed input never disturbs others: a header announcing more than 4096 bytes closes the
+ *   connection (cx) or is read, answered, and followed by silence (ox), like the real daemons
+ *   (§6, see Flavour.oversizedRequest). A client that stops mid-message just holds its own
+ *   connection; the input buffered per connection is bounded by one message.
  */
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -21,7 +23,7 @@ import { fail } from '../../errors.js';
 import type { FlavourName } from './flavour.js';
 import { handleRequest, watchEventMessage } from './protocol.js';
 import { createStore, PRIV_DOMID, type XenstoreStore } from './store.js';
-import { encodeMessage, FrameReader, nulJoin, XsType } from './wire.js';
+import { FrameReader, PAYLOAD_MAX, XsType, type XsMessage } from './wire.js';
 
 export interface XenstoredOptions {
   /** Path of the dom0 unix socket (keep it under 108 bytes). */
@@ -61,52 +63,74 @@ function listen(server: Server, path: string): Promise<void> {
   });
 }
 
+/** ox: the largest oversized message read whole to answer it (a larger one silences the connection unread). */
+const OVERSIZED_READ_MAX = 64 * 1024;
+
 /** Serves one connection as domain `domid`. */
 function serveConnection(store: XenstoreStore, sock: Socket, domid: number, sockets: Set<Socket>): void {
   sockets.add(sock);
+  const flavour = store.flavour;
   const reader = new FrameReader();
-  let busy = false;
+  /** Output of the input being processed: written when the batch is done (or lost, if cx drops the connection). */
+  let batch: Buffer[] | undefined;
+  /** A request's own watch events, held to follow its reply. */
+  let held: Buffer[] | undefined;
   let silent = false;
-  const held: Buffer[] = [];
-  const send = (buf: Buffer) => {
+  const write = (buf: Buffer) => {
     if (sock.destroyed) return;
     sock.write(buf);
     if (sock.writableLength > DROP_OUTPUT) sock.destroy();
   };
   const session = store.connect(domid, (path, token) => {
     const ev = watchEventMessage(path, token);
-    if (busy) held.push(ev);
-    else send(ev);
+    if (held) held.push(ev);
+    else if (batch) batch.push(ev);
+    else write(ev);
   });
 
+  /** Handles one request; the reply and its held events join the batch. */
+  const answer = (msg: XsMessage) => {
+    held = msg.type === XsType.WATCH || !flavour.ownEventsBeforeReply ? [] : undefined;
+    const reply = handleRequest(store, session, msg);
+    const events = held ?? [];
+    held = undefined;
+    batch!.push(reply, ...events);
+  };
+
   const process = () => {
-    for (;;) {
-      if (silent || sock.destroyed) return;
-      if (sock.writableLength > PAUSE_OUTPUT) {
-        sock.pause();
-        sock.once('drain', () => {
-          sock.resume();
-          process();
-        });
-        return;
-      }
-      const frame = reader.next();
-      if (!frame) return;
-      if (frame.kind === 'oversized') {
-        reader.clear();
-        if (store.flavour.oversizedRequest === 'close') {
-          sock.destroy();
+    batch = [];
+    try {
+      while (!silent && !sock.destroyed) {
+        if (sock.writableLength > PAUSE_OUTPUT) {
+          sock.pause();
+          sock.once('drain', () => {
+            sock.resume();
+            process();
+          });
           return;
         }
-        send(encodeMessage(XsType.ERROR, frame.header.reqId, frame.header.txId, nulJoin(['E2BIG'])));
-        silent = true;
-        return;
+        const frame = reader.next(flavour.oversizedRequest === 'close' ? PAYLOAD_MAX : OVERSIZED_READ_MAX);
+        if (!frame) return;
+        if (frame.kind === 'oversized') {
+          reader.clear();
+          if (flavour.oversizedRequest === 'close') {
+            batch = [];
+            sock.destroy();
+            return;
+          }
+          silent = true;
+          return;
+        }
+        answer(frame.message);
+        if (frame.message.payload.length > PAYLOAD_MAX) {
+          reader.clear();
+          silent = true;
+        }
       }
-      busy = frame.message.type === XsType.WATCH || !store.flavour.ownEventsBeforeReply;
-      const reply = handleRequest(store, session, frame.message);
-      busy = false;
-      send(reply);
-      for (const ev of held.splice(0)) send(ev);
+    } finally {
+      const out = batch;
+      batch = undefined;
+      if (out.length > 0) write(out.length === 1 ? out[0] : Buffer.concat(out));
     }
   };
 

@@ -148,7 +148,9 @@ export class XenstoreStore {
     return attempt.outcome;
   }
 
+  /** The session's transaction `tx`: id 0 is ENOENT on both daemons, another unknown id the flavour's error (cx ENOENT, ox EIO). */
   private transactionOf(session: Session, tx: number): Transaction {
+    if (tx === 0) fail('ENOENT', 'not in a transaction');
     return session.transactions.get(tx) ?? fail(this.flavour.unknownTransaction, `no transaction ${tx} on this connection`);
   }
 
@@ -409,6 +411,13 @@ export class XenstoreStore {
     this.fire(events, (p) => this.live.peek(p), (p) => view.peek(p), () => view.applyTo(this.live));
     fireSpecialEvent(this.sessions, '@releaseDomain', this.specialPerms('@releaseDomain'));
     for (const l of this.listeners) l('release', domid);
+  }
+
+  /** Watches held by all sessions (for memory checks). */
+  get watchCount(): number {
+    let n = 0;
+    for (const s of this.sessions) n += s.watches.size;
+    return n;
   }
 
   /** Number of nodes in the tree (for memory checks). */

@@ -115,9 +115,14 @@ export function accessNode(flavour: Flavour, view: NodeView, caller: Caller, pat
   return node;
 }
 
-/** Size C xenstored charges a node record (header + perms + value + child names), quota `node-size`. */
+/**
+ * Size C xenstored charges a node record, quota `node-size`: its record header (generation,
+ * counts: 24 bytes with alignment — spec §10.8 says 16, but the domU flood against the real
+ * 4.17 daemon stops exactly where 24 puts it), 8 bytes per permission, the value and the child
+ * names with their NULs.
+ */
 function recordSize(node: Node): number {
-  return 16 + 8 * node.perms.length + node.value.length + node.children.reduce((n, c) => n + c.length + 1, 0);
+  return 24 + 8 * node.perms.length + node.value.length + node.children.reduce((n, c) => n + c.length + 1, 0);
 }
 
 function checkValueSize(flavour: Flavour, caller: Caller, value: Buffer): void {

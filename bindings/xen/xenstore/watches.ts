@@ -33,8 +33,10 @@ export function addWatch(flavour: Flavour, watcher: Watcher, path: string, token
   const abs = canonicalWatchPath(flavour, caller.domid, path);
   const k = key(abs, token);
   if (watcher.watches.has(k)) fail('EEXIST', `already watching ${path} with token ${JSON.stringify(token)}`);
-  if (!caller.privileged && watcher.watches.size >= flavour.quota.watches) {
-    fail(flavour.quota.error, `domain ${caller.domid} already has ${watcher.watches.size} watches (quota ${flavour.quota.watches})`);
+  // Both daemons compare the count *before* adding with `>` (xenstored 4.17 REF, ox
+  // `nb_watches > maxwatch`): a domain ends up with quota + 1 watches (observed: 129 and 101).
+  if (!caller.privileged && watcher.watches.size > flavour.quota.watches) {
+    fail(flavour.quota.watchError, `domain ${caller.domid} already has ${watcher.watches.size} watches (quota ${flavour.quota.watches})`);
   }
   const watch = { path, abs, token };
   watcher.watches.set(k, watch);

@@ -84,9 +84,9 @@ export type Frame = { kind: 'message'; message: XsMessage } | { kind: 'oversized
 
 /**
  * Incremental frame reader. `push` appends bytes; `next` returns one whole frame or undefined
- * when more bytes are needed. A header announcing more than {@link PAYLOAD_MAX} bytes yields an
- * `oversized` frame without waiting for (or consuming) its payload: what happens next is the
- * flavour's choice (C xenstored drops the connection, oxenstored answers E2BIG — §6).
+ * when more bytes are needed. A header announcing more than the limit (default
+ * {@link PAYLOAD_MAX}) yields an `oversized` frame without waiting for (or consuming) its
+ * payload: what happens next is the flavour's choice (see server.ts).
  */
 export class FrameReader {
   private chunks: Buffer[] = [];
@@ -102,12 +102,13 @@ export class FrameReader {
     return this.buffered;
   }
 
-  next(): Frame | undefined {
+  /** The next frame; a header announcing more than `limit` payload bytes is `oversized` at once. */
+  next(limit = PAYLOAD_MAX): Frame | undefined {
     if (this.buffered < HEADER_SIZE) return undefined;
     const head = this.peek(HEADER_SIZE);
     const header = { type: head.readUInt32LE(0), reqId: head.readUInt32LE(4), txId: head.readUInt32LE(8) };
     const len = head.readUInt32LE(12);
-    if (len > PAYLOAD_MAX) return { kind: 'oversized', header, len };
+    if (len > limit) return { kind: 'oversized', header, len };
     if (this.buffered < HEADER_SIZE + len) return undefined;
     const whole = this.take(HEADER_SIZE + len);
     return { kind: 'message', message: { ...header, payload: whole.subarray(HEADER_SIZE) } };
