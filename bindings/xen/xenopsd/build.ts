@@ -180,6 +180,8 @@ export interface Toolstack {
 interface DomainRecord {
   vm: Required<Omit<VmConfig, 'vcpusParams' | 'platform'>> & Pick<VmConfig, 'platform'>;
   params: SchedulerParams;
+  /** VM.build has been attempted (a domain is built once; a failed build is destroyed, not retried). */
+  built: boolean;
 }
 
 function checkCount(value: unknown, what: string, min: number): number {
@@ -304,7 +306,7 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
       xc.domainDestroy(domid);
       throw e;
     }
-    domains.set(domid, { vm, params });
+    domains.set(domid, { vm, params, built: false });
     return domid;
   }
 
@@ -320,6 +322,8 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
 
   function vmBuild(domid: number): BuildReport {
     const record = domains.get(domid) ?? fail('ESRCH', `VM.build: no VM created with domid ${domid}`);
+    if (record.built) fail('EINVAL', `VM.build: domain ${domid} has already been built`);
+    record.built = true;
     const { vm, params } = record;
     const log: string[] = [];
     const note = (message: string) => void log.push(message);

@@ -354,6 +354,12 @@ describe('malformed platform data and failures', () => {
     ts.setNumaAffinityPolicy('Best_Effort');
     expect(ts.numaPolicy).toBe('Best_effort');
     expect(errorOf(() => ts.vmBuild(999)).errno).toBe('ESRCH');
+    const domid = ts.vmCreate({ vcpusMax: 1, memoryStaticMaxMib: 1024 });
+    ts.vmBuild(domid);
+    expect(errorOf(() => ts.vmBuild(domid)).message).toMatch(/already been built/);
+    ts.vmDestroy(domid);
+    expect(errorOf(() => ts.vmDestroy(domid)).errno).toBe('ESRCH');
+    expect(errorOf(() => ts.inspect(domid)).errno).toBe('ESRCH');
   });
 });
 
