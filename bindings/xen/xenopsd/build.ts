@@ -22,7 +22,7 @@ import { XEN_VCPUAFFINITY_HARD } from '../xenctrl.js';
 import { runXenguest, type XenguestArgs, type XenguestResult, type XenguestStore } from '../xenguest.js';
 import { PRIV_DOMID, type XenstoreStore } from '../xenstore/store.js';
 import { makeNuma, type NumaHost, type NumaTopology } from './planner.js';
-import { numaPlacement, type PlacementOutcome, type PlacementState, type PlacementXenctrl } from './placement.js';
+import { cpumapOfCpus, numaPlacement, type PlacementOutcome, type PlacementState, type PlacementXenctrl } from './placement.js';
 import {
   parseHostNumaAffinityPolicy,
   parseToolstackMode,
@@ -47,8 +47,6 @@ export interface ToolstackXenctrl extends PlacementXenctrl {
   freeMemory(): number;
   /** `xc_domain_max_vcpus`: creates the vCPUs (and recomputes node affinity). */
   domainMaxVcpus(domid: number, max: number): void;
-  /** `xc_get_max_cpus`: nr_cpu_ids (= physinfo max_cpu_id + 1). */
-  maxCpus(): number;
   /** `xc_numainfo` distances (uint32, 0xFFFFFFFF unreachable). */
   numaDistances(): number[][];
   /** `xc_cputopoinfo`: per CPU its core, socket and node ids. */
@@ -232,13 +230,6 @@ function idsOfBytes(map: Uint8Array): number[] {
   return ids;
 }
 
-/** The byte cpumap of a user mask (latest build_pre: ids beyond max_cpu_id dropped, spec §1.2 item 3). */
-function cpumapOfIds(ids: readonly number[], nrCpus: number, bytes: number): Uint8Array {
-  const map = new Uint8Array(bytes);
-  for (const cpu of ids) if (cpu >= 0 && cpu < nrCpus) map[cpu >> 3]! |= 1 << (cpu & 7);
-  return map;
-}
-
 export function createToolstack(options: ToolstackOptions): Toolstack {
   const mode = parseToolstackMode(options.mode ?? 'reference');
   const { xc, store } = options;
@@ -362,7 +353,8 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
     if (mode === 'latest' && params.affinity.length > 0) {
       const nrCpus = xc.maxCpus();
       const bytes = xc.cpumapSize();
-      masksPerVcpu(params.affinity, vm.vcpusMax).forEach((mask, vcpu) => xc.vcpuSetAffinity(domid, vcpu, cpumapOfIds(mask!, nrCpus, bytes), null, XEN_VCPUAFFINITY_HARD));
+      // Ids beyond max_cpu_id are dropped (spec §1.2 item 3).
+      masksPerVcpu(params.affinity, vm.vcpusMax).forEach((mask, vcpu) => xc.vcpuSetAffinity(domid, vcpu, cpumapOfCpus(mask!, nrCpus, bytes), null, XEN_VCPUAFFINITY_HARD));
     }
     // 5. The NUMA policy switch.
     const rule = placementRuleOf(mode, numaPolicy);

@@ -23,6 +23,8 @@ export interface NodeMemory {
 
 /** What numa_placement needs from libxenctrl beyond what xenguest uses. */
 export interface PlacementXenctrl extends XenguestXenctrl {
+  /** `xc_get_max_cpus`: nr_cpu_ids (= physinfo max_cpu_id + 1). */
+  maxCpus(): number;
   /** `xc_numainfo` memory (reference) / `numa_get_meminfo` (latest), indexed by node. */
   nodeMemory(): NodeMemory[];
   /**
@@ -63,15 +65,19 @@ export function runningMinimum(previous: readonly number[] | null, observed: rea
   return observed.map((m, k) => (previous === null || previous[k] === undefined ? m : Math.min(m, previous[k]!)));
 }
 
-/** The cpumap of a plan: the plan CPUs below `xc_get_max_cpus` (`vcpu_setaffinity_*` C stub). */
-function planCpumap(plan: NumaPlan, bytes: number): Uint8Array {
+/**
+ * The byte cpumap (`xc_cpumap_t`, `bytes` long) of a CPU list, keeping the ids in
+ * [0, nrCpus): how xenopsd's C stubs turn an OCaml CPU array into a libxenctrl map.
+ */
+export function cpumapOfCpus(cpus: readonly number[], nrCpus: number, bytes: number): Uint8Array {
   const map = new Uint8Array(bytes);
-  for (const cpu of plan.cpus) if (cpu < bytes * 8) map[cpu >> 3]! |= 1 << (cpu & 7);
+  for (const cpu of cpus) if (cpu >= 0 && cpu < nrCpus) map[cpu >> 3]! |= 1 << (cpu & 7);
   return map;
 }
 
 function setPlanAffinity(xc: PlacementXenctrl, domid: number, vcpus: number, plan: NumaPlan, kind: AffinityKind): void {
-  const map = planCpumap(plan, xc.cpumapSize());
+  // The stub copies min(len(mask), xc_get_max_cpus) bits (spec §2.2 step 10).
+  const map = cpumapOfCpus(plan.cpus, xc.maxCpus(), xc.cpumapSize());
   for (let vcpu = 0; vcpu < vcpus; vcpu++) {
     if (kind === 'soft') xc.vcpuSetAffinity(domid, vcpu, null, map.slice(), XEN_VCPUAFFINITY_SOFT);
     else xc.vcpuSetAffinity(domid, vcpu, map.slice(), null, XEN_VCPUAFFINITY_HARD);
