@@ -235,14 +235,16 @@ function homeOf(tk: Tick, t: Lwp, st: SetState): number {
   return best;
 }
 
-/** An idle CPU of the set for `t`: its last CPU (cache-warm), else one of its home lgroup, else any; -1 if none. */
+/** An idle CPU of the set for `t`: its last CPU (cache-warm, in its home lgroup), else one of its home lgroup, else any; -1 if none. */
 function idleCpu(tk: Tick, t: Lwp, st: SetState, home: number): number {
   if (st.exhausted) return -1;
   const { engine, groups } = tk.d.sys;
   const k = engine.k;
   const n = engine.nrCpuIds;
   const free = tk.d.free.handle;
-  if (t.lastCpu >= 0 && k.testBit(free, t.lastCpu) && k.testBit(st.cpus, t.lastCpu)) return t.lastCpu;
+  // stay where it last ran while that is idle, allowed and inside its home lgroup (spec §8.1-3)
+  const last = t.lastCpu;
+  if (last >= 0 && (home < 0 || groups.cpuLeaf[last] === home) && k.testBit(free, last) && k.testBit(st.cpus, last)) return last;
   const tmp = tk.d.tmp.handle;
   k.and(tmp, st.cpus, free, engine.cpuWords);
   if (home >= 0) {

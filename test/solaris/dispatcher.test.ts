@@ -155,6 +155,19 @@ describe('dispatcher behaviour', () => {
     expect(t.home).toBe(2);
     expect(whereIs(d, t).cpu).toBe(8);
   });
+  it('an LWP taken by another lgroup goes back to its home lgroup rather than staying (spec §8.1-3)', () => {
+    const sys = fresh();
+    const x = lwpWith(sys, 10);
+    const d = createDispatcher(sys);
+    dispatchTick(d);
+    expect([x.home, whereIs(d, x).cpu]).toEqual([1, 0]);
+    const bs = blockers(sys, [0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(dispatchTick(d).stolen).toBe(1);
+    expect(whereIs(d, x).cpu).toBe(8);
+    setRunnable(d, bs[5], false);
+    dispatchTick(d);
+    expect(whereIs(d, x)).toEqual({ state: 'running', cpu: 5 });
+  });
   it('runs 100,000 LWPs on 4096 CPUs within their affinities', () => {
     const sys = bootSolaris({ topology: host(4, 512, 2, 4) });
     const d = createDispatcher(sys);
