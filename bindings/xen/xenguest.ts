@@ -16,7 +16,6 @@ import { AffinityError, fail, type ErrnoName } from '../errors.js';
 import { bitStringToCpumap } from '../mask/formats/bitstring.js';
 import { XEN_VCPUAFFINITY_HARD } from './xenctrl.js';
 
-
 /**
  * The libxenctrl calls xenguest makes, as the idiomatic TS layer over libxenctrl offers them:
  * each throws an {@link AffinityError} carrying the errno where the C call returns -1.
@@ -191,7 +190,8 @@ function scanInt64(s: string): bigint {
  * (exit 1) when `cores-per-socket` does not divide the vCPU count of an HVM guest.
  */
 export function getFlags(xc: XenguestXenctrl, store: XenguestStore, args: XenguestArgs, log: string[]): XenguestFlags {
-  const hvm = xc.domainIsHvm(args.domid);
+  let hvm = false;
+  fatalOnError('xc_domain_getinfo', () => void (hvm = xc.domainIsHvm(args.domid)));
   const base = `/local/domain/${args.domid}/platform`;
   const get = (key: string) => xenstoreGetValue(store, `${base}/${key}`).value;
   const vcpus = asInt(get('vcpu/number'));
@@ -325,7 +325,7 @@ export function runXenguest(xc: XenguestXenctrl, store: XenguestStore, args: Xen
     configureVcpus(xc, args.domid, flags, log);
     // Memory is populated only now, after the vCPU affinities (hence the auto node affinity) are set.
     if (args.memPnode !== undefined) log.push(`mem_pnode: ${args.memPnode}`);
-    xc.populateGuestMemory(args.domid, args.memStartMib * 2 ** 20);
+    fatalOnError('xc_dom_boot_mem_init', () => xc.populateGuestMemory(args.domid, args.memStartMib * 2 ** 20));
     if (args.mode !== 'linux_build') result.hvmInfo = hvmInfoOf(flags);
   } catch (e) {
     if (!(e instanceof AffinityError)) throw e;

@@ -216,3 +216,16 @@ describe('get_flags against the real Xenstore store', () => {
     expect(xs.read(0, '/local/domain/7/platform/acpi_s3').toString()).toBe('0');
   });
 });
+
+describe('fatal libxenctrl failures around configure_vcpus', () => {
+  it('xc_domain_getinfo failing (no such domain) and the memory build failing are exit status 1, named', () => {
+    const a = recordingXc();
+    a.xc.domainIsHvm = () => fail('ESRCH', 'no domain');
+    expect(runXenguest(a.xc, mapStore({}), ARGS).log.at(-1)).toBe('error: xenguest: xc_domain_getinfo: [3] ESRCH');
+    const b = recordingXc();
+    b.xc.populateGuestMemory = () => fail('ENOMEM', 'heap exhausted');
+    const r = runXenguest(b.xc, mapStore({}), ARGS);
+    expect(r).toMatchObject({ exitStatus: 1, errno: 'ENOMEM' });
+    expect(r.log.at(-1)).toBe('error: xenguest: xc_dom_boot_mem_init: [12] ENOMEM');
+  });
+});

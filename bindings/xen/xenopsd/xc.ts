@@ -83,14 +83,8 @@ export function toolstackXenctrl(xch: XcInterface): ToolstackXenctrl {
     },
     schedCreditDomainSet: (domid, sdom) => check(xch, xc_sched_credit_domain_set(xch, domid, sdom), 'xc_sched_credit_domain_set'),
 
-    populateGuestMemory(domid, bytes) {
-      try {
-        populateMemory(xch.hv, domainOf(xch.hv, domid), bytes);
-      } catch (e) {
-        if (e instanceof AffinityError) fail(e.errno, `xc_dom_boot_mem_init: ${e.message}`);
-        throw e;
-      }
-    },
+    // xc_dom_boot_mem_init → XENMEM_populate_physmap: the heap allocator places the pages.
+    populateGuestMemory: (domid, bytes) => void populateMemory(xch.hv, domainOf(xch.hv, domid), bytes),
 
     freeMemory() {
       const info: { free_pages?: number } = {};
