@@ -160,6 +160,24 @@ describe('reference mode (the flowchart\'s xen-api) on a 4-node host', () => {
   });
 });
 
+describe('balancing through the whole chain', () => {
+  it.each(['reference', 'latest'] as const)('%s: 100 identical VMs on 4 equal nodes land 25/25/25/25 (counters and node affinity)', (mode) => {
+    const equal = [[10, 20, 20, 20], [20, 10, 20, 20], [20, 20, 10, 20], [20, 20, 20, 10]];
+    const { ts } = chain(hostSpec(equal, 4, 64 * GiB), { mode, numaAffinityPolicy: 'best_effort' });
+    const perNode = [0, 0, 0, 0];
+    let last: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const domid = ts.vmCreate({ vcpusMax: 2, memoryStaticMaxMib: 512 });
+      last = ts.vmBuild(domid).nodeUsage;
+      const nodes = ts.inspect(domid).nodeAffinity;
+      expect(nodes).toHaveLength(1);
+      perNode[nodes[0]!]!++;
+    }
+    expect(last).toEqual([25, 25, 25, 25]);
+    expect(perNode).toEqual([25, 25, 25, 25]);
+  });
+});
+
 describe('latest mode on a 4-node host', () => {
   it('default_policy is Best_effort with cores = vCPUs; per-node claims unsupported ⇒ soft affinity anyway, host-wide claim error ignored', () => {
     const { ts } = chain(host4(), { mode: 'latest' });
