@@ -134,6 +134,20 @@ describe.each<FlavourName>(['cxenstored', 'oxenstored'])('real client tools: our
     expect(expected.join('\n')).toMatch(/rc=1/);
   });
 
+  it('list of a 300-child node: cx pages it with DIRECTORY_PART, ox sends it whole and the client gives up', async () => {
+    const fill = async (socket: string) => {
+      const c = await RawClient.open(socket);
+      for (let i = 0; i < 300; i++) expect(await c.call(XsType.MKDIR, [`/big/child-name-number-${String(i).padStart(3, '0')}`])).toBe('MKDIR OK|');
+      c.close();
+    };
+    await fill(real.socket);
+    await fill(ours.socket);
+    const expected = await runSteps(real.socket, [['list', '/big'], ['ls', '/big']]);
+    const got = await runSteps(ours.socket, [['list', '/big'], ['ls', '/big']]);
+    expect(got).toEqual(expected);
+    expect(expected[0].endsWith(flavour === 'cxenstored' ? 'rc=0' : 'rc=1')).toBe(true);
+  });
+
   it('watch -n prints the initial event and the changes', async () => {
     const go = async (socket: string) =>
       watchEvents(socket, async () => {
