@@ -4,9 +4,11 @@
  */
 import { table, type Row } from './harness.js';
 import { benchMasks } from './masks.bench.js';
+import { benchSolaris } from './solaris.bench.js';
 
 const groups: Record<string, { run: () => Promise<Row[]>; baseline: string }> = {
   masks: { run: benchMasks, baseline: 'wasm-simd' },
+  solaris: { run: benchSolaris, baseline: 'ts-reference' },
 };
 
 const wanted = process.argv.slice(2);

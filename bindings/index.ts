@@ -32,3 +32,6 @@ export type { HypervisorOptions, Dom0Options, XenVersion, SchedGran, Domain, Cpu
 export { SCHED_CREDIT, SCHED_CREDIT2 } from './xen/hypervisor/types.js';
 export { CPUPOOL_PAR_ANY, type CpupoolInfo } from './xen/hypervisor/cpupool.js';
 export * from './xen/xenctrl.js';
+
+// Solaris processor_affinity(2), processor_bind(2), psets, PGs/lgroups, dispatcher
+export * as solaris from './solaris/index.js';
