@@ -23,7 +23,16 @@ export interface StepKind {
   fields: Record<string, Schema>;
   required: readonly string[];
   doc: string;
+  /** Names this step gives (field → namespace) and names it refers to, checked in order before running. */
+  defines?: Record<string, Namespace>;
+  uses?: Record<string, Namespace>;
 }
+
+/** What a name can denote: a group of VMs, a group of processes, a cpupool, a processor set. */
+export type Namespace = 'vms' | 'procs' | 'pool' | 'pset';
+
+/** Names that exist without being defined. */
+const BUILTIN_NAMES: Record<Namespace, readonly string[]> = { vms: [], procs: [], pool: ['Pool-0'], pset: ['PS_NONE'] };
 
 const label = str(/^[A-Za-z_][\w.-]*$/, 'a label (letters, digits, _ . -)');
 const maskFormat = oneOfValues('cpulist', 'hex', 'hwloc', 'taskset', 'xl', 'bits');
@@ -107,6 +116,8 @@ export interface Scenario {
   baseDir: string;
 }
 
+const NS_WORDS: Record<Namespace, string> = { vms: 'VM group', procs: 'process group', pool: 'cpupool', pset: 'processor set' };
+
 /** A scenario error: `FILE: $.json.path: what`. */
 export function scenarioError(file: string, path: string, message: string): never {
   fail('EINVAL', `${file}: ${path}: ${message}`);
@@ -158,6 +169,7 @@ export function validateScenario(doc: unknown, file: string, baseDir: string): {
   };
   const system = (d.system ?? {}) as Scenario['system'];
   const labels = new Set<string>();
+  const names: Record<Namespace, Set<string>> = { vms: new Set(), procs: new Set(), pool: new Set(), pset: new Set() };
   const steps = d.steps as unknown[];
   steps.forEach((raw, i) => {
     const path = member('$.steps', i);
@@ -171,6 +183,14 @@ export function validateScenario(doc: unknown, file: string, baseDir: string): {
     if (kind.system !== 'host' && !system[kind.system]) {
       scenarioError(file, member(path, 'op'), `step ${op} needs a ${kind.system} system: add "system": {"${kind.system}": {}}`);
     }
+    const step = raw as Step;
+    for (const [field, ns] of Object.entries(kind.uses ?? {})) {
+      const v = step[field];
+      if (typeof v === 'string' && !names[ns].has(v) && !BUILTIN_NAMES[ns].includes(v)) {
+        scenarioError(file, member(path, field), `no ${NS_WORDS[ns]} named ${JSON.stringify(v)} is defined by an earlier step`);
+      }
+    }
+    for (const [field, ns] of Object.entries(kind.defines ?? {})) if (typeof step[field] === 'string') names[ns].add(step[field] as string);
     const l = (raw as Step).label;
     if (l !== undefined) {
       if (labels.has(l)) scenarioError(file, member(path, 'label'), `label ${JSON.stringify(l)} is used by an earlier step`);

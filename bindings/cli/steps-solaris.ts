@@ -144,29 +144,41 @@ export const SOLARIS_STEP_KINDS: Record<string, StepKind> = {
   spawn: {
     system: 'solaris', doc: 'count processes (children of init) with `lwps` LWPs each; `name` names the group',
     fields: { name: str(), count: int(1, 1_000_000), lwps: SIZE, uid: int(0), pri: int(0, 169) }, required: [],
+    defines: { name: 'procs' },
   },
-  fork: { system: 'solaris', doc: 'fork(2) from each process of `from` (its first LWP)', fields: { from: target, name: str(), caller }, required: ['from'] },
-  thrCreate: { system: 'solaris', doc: 'thr_create in each process of `in`, `count` times', fields: { in: target, count: int(1, 100_000) }, required: ['in'] },
-  exec: { system: 'solaris', doc: 'exec(2) from each process of `in`', fields: { in: target }, required: ['in'] },
-  exit: { system: 'solaris', doc: 'exit(2) of each process of `pids` (reaped)', fields: { pids: target }, required: ['pids'] },
+  fork: {
+    system: 'solaris', doc: 'fork(2) from each process of `from` (its first LWP)', fields: { from: target, name: str(), caller }, required: ['from'],
+    defines: { name: 'procs' }, uses: { from: 'procs' },
+  },
+  thrCreate: { system: 'solaris', doc: 'thr_create in each process of `in`, `count` times', fields: { in: target, count: int(1, 100_000) }, required: ['in'], uses: { in: 'procs' } },
+  exec: { system: 'solaris', doc: 'exec(2) from each process of `in`', fields: { in: target }, required: ['in'], uses: { in: 'procs' } },
+  exit: { system: 'solaris', doc: 'exit(2) of each process of `pids` (reaped)', fields: { pids: target }, required: ['pids'], uses: { pids: 'procs' } },
   processorAffinity: {
     system: 'solaris',
     doc: 'processor_affinity(2): procset {op, left:[idtype,id], right}, or idtype + id (a group = one call per process); cpus (PA_TYPE_CPU) or ids; flags names',
     fields: { caller, procset, idtype, id: target, cpus, ids: arrayOf(int(0)), flags: arrayOf(oneOfValues(...Object.keys(PA_FLAGS)), 1) },
     required: ['flags'],
+    uses: { id: 'procs' },
   },
   processorBind: {
     system: 'solaris', doc: 'processor_bind(2) of idtype/id to cpu (or PBIND_NONE / PBIND_QUERY)',
     fields: { caller, idtype, id: target, cpu: oneOf('a CPU id, "PBIND_NONE" or "PBIND_QUERY"', int(0), oneOfValues('PBIND_NONE', 'PBIND_QUERY')) },
     required: ['idtype', 'id', 'cpu'],
+    uses: { id: 'procs' },
   },
   pOnline: {
     system: 'solaris', doc: 'p_online(2) of every CPU of `cpus` to `state` (forced = P_FORCED)',
     fields: { caller, cpus, state: oneOfValues(...Object.keys(P_STATES)), forced: bool }, required: ['cpus', 'state'],
   },
-  psetCreate: { system: 'solaris', doc: 'pset_create(2); `name` names the set', fields: { caller, name: str() }, required: ['name'] },
-  psetAssign: { system: 'solaris', doc: 'pset_assign(2) of every CPU of `cpus` to `pset` (a name or "PS_NONE")', fields: { caller, pset: str(), cpus }, required: ['pset', 'cpus'] },
-  psetBind: { system: 'solaris', doc: 'pset_bind(2) of idtype/id to `pset`', fields: { caller, pset: str(), idtype, id: target }, required: ['pset', 'idtype', 'id'] },
+  psetCreate: { system: 'solaris', doc: 'pset_create(2); `name` names the set', fields: { caller, name: str() }, required: ['name'], defines: { name: 'pset' } },
+  psetAssign: {
+    system: 'solaris', doc: 'pset_assign(2) of every CPU of `cpus` to `pset` (a name or "PS_NONE")',
+    fields: { caller, pset: str(), cpus }, required: ['pset', 'cpus'], uses: { pset: 'pset' },
+  },
+  psetBind: {
+    system: 'solaris', doc: 'pset_bind(2) of idtype/id to `pset`',
+    fields: { caller, pset: str(), idtype, id: target }, required: ['pset', 'idtype', 'id'], uses: { pset: 'pset', id: 'procs' },
+  },
   tick: { system: 'solaris', doc: 'dispatcher ticks; result sums their statistics', fields: { count: int(1, 1_000_000) }, required: [] },
 };
 

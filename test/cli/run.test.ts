@@ -51,6 +51,13 @@ describe('scenario errors are reported with the file and the JSON path, before a
     ['bad seed', { name: 'x', seed: -1, host: HOST, steps: [ok] }, '$.seed: expected an integer in 0..4294967295'],
     ['duplicate label', { name: 'x', host: HOST, steps: [{ ...ok, label: 'a' }, { ...ok, label: 'a' }] }, '$.steps[1].label: label "a" is used by an earlier step'],
     ['not JSON', '{"name": ', '$: not JSON'],
+    ['bad vCPU count', { name: 'x', host: HOST, system: { xen: {} }, steps: [ok, ok, ok, { op: 'createVMs', vcpus: 0 }] }, '$.steps[3].vcpus: expected an integer ≥ 1'],
+    ['bad size distribution', { name: 'x', host: HOST, system: { xen: {} }, steps: [{ op: 'createVMs', vcpus: { uniform: [1, 0] } }] }, '$.steps[0].vcpus.uniform[1]: expected an integer ≥ 1'],
+    ['Xen step without a Xen system', { name: 'x', host: HOST, system: { solaris: {} }, steps: [{ op: 'createVMs', vcpus: 1 }] }, '$.steps[0].op: step createVMs needs a xen system'],
+    ['unknown xen mode', { name: 'x', host: HOST, system: { xen: { mode: 'newest' } }, steps: [ok] }, '$.system.xen.mode: expected one of "reference", "latest"'],
+    ['group used before it is defined', { name: 'x', host: HOST, system: { xen: {} }, steps: [{ op: 'destroyVMs', vms: 'web' }, { op: 'createVMs', name: 'web', vcpus: 1 }] }, '$.steps[0].vms: no VM group named "web" is defined by an earlier step'],
+    ['unknown processor set', { name: 'x', host: HOST, system: { solaris: {} }, steps: [{ op: 'psetAssign', pset: 'b', cpus: '0' }] }, '$.steps[0].pset: no processor set named "b"'],
+    ['unknown procset idtype', { name: 'x', host: HOST, system: { solaris: {} }, steps: [{ op: 'processorBind', idtype: 'P_FOO', id: 1, cpu: 0 }] }, '$.steps[0].idtype: expected one of "P_PID"'],
   ];
   for (const [what, doc, message] of cases) {
     it(what, () => {
