@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadScenario } from '../../bindings/cli/scenario.js';
 import { cli, ensureBuilt, ROOT } from './cli.js';
 
 beforeAll(ensureBuilt);
@@ -59,9 +60,13 @@ describe('scenario errors are reported with the file and the JSON path, before a
     ['unknown processor set', { name: 'x', host: HOST, system: { solaris: {} }, steps: [{ op: 'psetAssign', pset: 'b', cpus: '0' }] }, '$.steps[0].pset: no processor set named "b"'],
     ['unknown procset idtype', { name: 'x', host: HOST, system: { solaris: {} }, steps: [{ op: 'processorBind', idtype: 'P_FOO', id: 1, cpu: 0 }] }, '$.steps[0].idtype: expected one of "P_PID"'],
   ];
-  for (const [what, doc, message] of cases) {
+  // Every case through the validator in-process (fast); the first three also through the CLI,
+  // which must print the same message, exit 2, and run nothing (no results file).
+  for (const [i, [what, doc, message]] of cases.entries()) {
     it(what, () => {
       const file = scenarioFile(doc);
+      expect(() => loadScenario(file)).toThrow(`${file}: ${message}`);
+      if (i >= 3) return;
       const out = join(dir, `never-${n}.json`);
       const r = cli(['run', file, '--out', out]);
       expect(r.status).toBe(2);
