@@ -200,7 +200,7 @@ export class XenstoreStore {
   /** XS_DIRECTORY: child names (creation order on cx, sorted on ox). */
   directory(who: Who, path: string, tx = 0): string[] {
     const abs = this.path(who, path);
-    return this.run(who, tx, 'read', () => abs, (v, c) => ({ reply: directoryOf(this.flavour, v, c, abs), events: [] })).reply as string[];
+    return [...(this.run(who, tx, 'read', () => abs, (v, c) => ({ reply: directoryOf(this.flavour, v, c, abs), events: [] })).reply as readonly string[])];
   }
 
   /**
@@ -214,7 +214,7 @@ export class XenstoreStore {
       const node = accessNode(this.flavour, v, c, abs, 'read');
       return { reply: { generation: this.generationOf(node), children: listChildren(this.flavour, node) }, events: [] };
     });
-    const { generation, children } = run.reply as { generation: number; children: string[] };
+    const { generation, children } = run.reply as { generation: number; children: readonly string[] };
     const names: string[] = [];
     let pos = 0;
     let used = 0;

@@ -135,10 +135,18 @@ function checkNodeSize(flavour: Flavour, caller: Caller, node: Node): void {
   if (recordSize(node) > flavour.nodeSizeMax) fail(flavour.quota.error, `node record of ${recordSize(node)} bytes is over the quota of ${flavour.nodeSizeMax}`);
 }
 
+/** Sorted child lists, per (immutable) node record: ox sorts on every DIRECTORY otherwise. */
+const sortedChildren = new WeakMap<Node, readonly string[]>();
+
 /** Children in the flavour's DIRECTORY order. */
-export function listChildren(flavour: Flavour, node: Node): string[] {
-  const names = [...node.children];
-  return flavour.directoryOrder === 'sorted' ? names.sort() : names;
+export function listChildren(flavour: Flavour, node: Node): readonly string[] {
+  if (flavour.directoryOrder === 'creation') return node.children;
+  let sorted = sortedChildren.get(node);
+  if (!sorted) {
+    sorted = [...node.children].sort();
+    sortedChildren.set(node, sorted);
+  }
+  return sorted;
 }
 
 /**
@@ -254,7 +262,7 @@ export function removeNode(flavour: Flavour, view: NodeView, caller: Caller, pat
 }
 
 /** XS_DIRECTORY: child names in the flavour's order. */
-export function directoryOf(flavour: Flavour, view: NodeView, caller: Caller, path: string): string[] {
+export function directoryOf(flavour: Flavour, view: NodeView, caller: Caller, path: string): readonly string[] {
   return listChildren(flavour, accessNode(flavour, view, caller, path, 'read'));
 }
 

@@ -59,8 +59,10 @@ export function encodeMessage(type: number, reqId: number, txId: number, payload
 }
 
 /** Payload of NUL-terminated strings, e.g. `path\0token\0` (spec §10.2). */
-export function nulJoin(parts: readonly (string | Uint8Array)[]): Buffer {
-  return Buffer.concat(parts.flatMap((p) => [typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p), Buffer.alloc(1)]));
+export function nulJoin(parts: readonly string[]): Buffer {
+  let text = '';
+  for (const p of parts) text += `${p}\0`;
+  return Buffer.from(text, 'latin1');
 }
 
 /**
