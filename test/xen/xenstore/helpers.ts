@@ -2,6 +2,7 @@
  * Test plumbing for the Xenstore area: the reference kit (real clients, real C xenstored and
  * oxenstored, test-xenstore — ../shared/xenstore-reference), our server, and a raw wire client.
  * The kit must be installed (CI runs setup.sh): a missing kit fails loudly, it is never skipped.
+ * bench/xenstore.bench.ts starts the real daemons with the same code.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -16,9 +17,14 @@ export const KIT_SCRIPTS = resolve(dirname(fileURLToPath(import.meta.url)), '../
 export const XS_REF_ROOT = process.env.XS_REF_ROOT ?? '/tmp/xenstore-reference';
 export const TEST_XENSTORE = join(XS_REF_ROOT, 'root/usr/lib/xen-4.17/bin/test-xenstore');
 
+/** The kit's files that are missing (none when it is installed). */
+export function missingKit(): string[] {
+  return [TEST_XENSTORE, join(XS_REF_ROOT, 'fakexen.so'), join(XS_REF_ROOT, 'root/usr/lib/xen-4.17/bin/xenstored'), join(XS_REF_ROOT, 'root/usr/lib/xen-4.17/bin/oxenstored'), '/usr/bin/xenstore-read'].filter((p) => !existsSync(p));
+}
+
 /** Throws (failing the suite) when the reference kit is not installed. */
 export function requireKit(): void {
-  const missing = [TEST_XENSTORE, join(XS_REF_ROOT, 'fakexen.so'), join(XS_REF_ROOT, 'root/usr/lib/xen-4.17/bin/xenstored'), join(XS_REF_ROOT, 'root/usr/lib/xen-4.17/bin/oxenstored'), '/usr/bin/xenstore-read'].filter((p) => !existsSync(p));
+  const missing = missingKit();
   if (missing.length > 0) throw new Error(`Xenstore reference kit missing (${missing.join(', ')}): run ../shared/xenstore-reference/setup.sh and export XS_REF_ROOT`);
 }
 
