@@ -319,7 +319,9 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
     const log: string[] = [];
     const note = (message: string) => void log.push(message);
     const hvmLike = vm.domainType !== 'pv';
-    // xen_max_mib (reference planning size) and build_start_mib (latest planning and claim size), spec §2.2-2.3.
+    // xen_max_mib (reference planning size) and build_start_mib (latest planning and claim size),
+    // spec §2.2-2.3; no shim. The extra 1 MiB of HVM is taken for PVH too (UNVERIFIED: the spec
+    // names HVM and PV-in-PVH only).
     const xenMaxMib = vm.memoryStaticMaxMib + (hvmLike ? 1 : 0);
     const buildStartMib = vm.memoryTargetMib - vm.videoMib;
     const report: BuildReport = {
@@ -327,6 +329,7 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
       mode,
       policy: numaPolicy,
       userAffinity: params.affinity,
+      // Event channels are not modelled: the store/console ports are fixed numbers.
       xenguestArgs: {
         mode: vm.domainType === 'pv' ? 'linux_build' : vm.domainType === 'pvh' ? 'pvh_build' : 'hvm_build',
         domid,
@@ -341,7 +344,8 @@ export function createToolstack(options: ToolstackOptions): Toolstack {
       nodeUsage: [],
       log,
     };
-    // 1. Host-wide free memory (wait_xen_free_mem; not per node).
+    // 1. Host-wide free memory (wait_xen_free_mem; not per node). The requirement is taken as
+    //    xen_max_mib: the shadow/overhead part of required_host_free_mib is not modelled.
     const hostFree = xc.freeMemory();
     if (hostFree < xenMaxMib * MiB) fail('ENOMEM', `Not_enough_memory: VM needs ${xenMaxMib * MiB} bytes, host has ${hostFree} free`);
     // 2. timer_mode is read back from Xenstore by xenopsd itself.
