@@ -88,6 +88,12 @@ export interface Flavour {
   introduce: { rejectPortZero: boolean; rejectDomid0: boolean; strictNumbers: boolean };
   /** SET_TARGET naming a target that is not introduced: cx ENOENT, ox accepts (observed). */
   setTargetNeedsIntroducedTarget: boolean;
+  /**
+   * RELEASE of a domain removes the nodes it owns on both daemons; cx fires the watches of the
+   * removed nodes, ox only `@releaseDomain` but also drops the dead domain's entries from every
+   * other node's permissions (observed).
+   */
+  release: { firesNodeWatches: boolean; stripsPermEntries: boolean };
   /** The tree at start: cx `/tool/xenstored = ""`; ox also `/local` and the two `@` nodes. */
   initialNodes: readonly string[];
   /**
@@ -123,6 +129,7 @@ export const CXENSTORED: Flavour = {
   errnoFromParents: true,
   introduce: { rejectPortZero: true, rejectDomid0: false, strictNumbers: false },
   setTargetNeedsIntroducedTarget: true,
+  release: { firesNodeWatches: true, stripsPermEntries: false },
   initialNodes: ['/tool', '/tool/xenstored'],
   oversizedRequest: 'close',
 };
@@ -152,6 +159,7 @@ export const OXENSTORED: Flavour = {
   errnoFromParents: false,
   introduce: { rejectPortZero: false, rejectDomid0: true, strictNumbers: true },
   setTargetNeedsIntroducedTarget: false,
+  release: { firesNodeWatches: false, stripsPermEntries: true },
   initialNodes: ['/tool', '/tool/xenstored', '/local', '/@introduceDomain', '/@releaseDomain'],
   oversizedRequest: 'answer-then-silence',
 };

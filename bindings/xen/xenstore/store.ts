@@ -17,7 +17,7 @@ import { flavourOf, type Flavour, type FlavourName } from './flavour.js';
 import { canonicalNodePath, domainPath, isSpecial, parentOf } from './paths.js';
 import { parsePerm, type Caller, type Perm } from './perms.js';
 import { abortTransaction, answerOf, commitTransaction, LiveTree, noteRead, noteWrite, startTransaction, TransactionView, type Outcome, type Transaction } from './transactions.js';
-import { directoryOf, emptyNode, listChildren, makeNode, accessNode, nodesOwnedBy, permsOf, readNode, removeNode, ROOT_PERMS, setNodePerms, writeNode, type NodeEvent, type NodeView } from './tree.js';
+import { directoryOf, emptyNode, listChildren, makeNode, accessNode, nodesOwnedBy, permsOf, readNode, removeNode, ROOT_PERMS, setNodePerms, stripPermEntries, writeNode, type NodeEvent, type NodeView } from './tree.js';
 import { addWatch, fireSpecialEvent, matchNodeEvents, removeWatch, type Peek, type Watch, type Watcher } from './watches.js';
 
 /** A client of the store: a socket connection, or a TS caller that wants watches and transactions. */
@@ -407,8 +407,10 @@ export class XenstoreStore {
     const events: NodeEvent[] = [];
     const priv = this.callerOf(PRIV_DOMID);
     for (const p of nodesOwnedBy(this.live, domid)) events.push(...removeNode(this.flavour, view, priv, p));
+    if (this.flavour.release.stripsPermEntries) stripPermEntries(view, domid);
     for (const s of this.sessions) if (s.domid === domid) this.resetWatches(s);
-    this.fire(events, (p) => this.live.peek(p), (p) => view.peek(p), () => view.applyTo(this.live));
+    const fired = this.flavour.release.firesNodeWatches ? events : [];
+    this.fire(fired, (p) => this.live.peek(p), (p) => view.peek(p), () => view.applyTo(this.live));
     fireSpecialEvent(this.sessions, '@releaseDomain', this.specialPerms('@releaseDomain'));
     for (const l of this.listeners) l('release', domid);
   }

@@ -305,3 +305,11 @@ export function nodesOwnedBy(view: NodeView, domid: number): string[] {
   }
   return out;
 }
+
+/** ox on domain death: entries (after the owner's) naming `domid` leave every permission list. */
+export function stripPermEntries(view: NodeView, domid: number): void {
+  for (const p of subtreePaths(view, '/')) {
+    const node = view.get(p)!;
+    if (node.perms.some((e, i) => i > 0 && e.domid === domid)) view.set(p, { ...node, perms: node.perms.filter((e, i) => i === 0 || e.domid !== domid) });
+  }
+}

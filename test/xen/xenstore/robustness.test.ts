@@ -154,6 +154,41 @@ describe.each<FlavourName>(['cxenstored', 'oxenstored'])('robustness: our %s vs 
     expect(ours.store.nodeCount - before).toBe(got.ok + 1);
   });
 
+  it('releasing a domain removes the nodes it owns and fires watches like the real daemon', async () => {
+    const run = async (socket: string) => {
+      const c = await RawClient.open(socket);
+      const w = await RawClient.open(socket);
+      const out = [
+        await c.call(XsType.INTRODUCE, ['12', '99', '3']),
+        await c.call(XsType.WRITE, ['/local/domain/12/owned/sub', 'x']),
+        await c.call(XsType.SET_PERMS, ['/local/domain/12/owned', 'n12']),
+        await c.call(XsType.SET_PERMS, ['/local/domain/12/owned/sub', 'n12']),
+        await c.call(XsType.WRITE, ['/local/domain/12/other', 'y']),
+        await c.call(XsType.WRITE, ['/rb/dead', 'v']),
+        await c.call(XsType.SET_PERMS, ['/rb/dead', 'n12', 'r0']),
+        await c.call(XsType.WRITE, ['/rb/keep', 'v']),
+        await c.call(XsType.SET_PERMS, ['/rb/keep', 'n0', 'r12']),
+        await w.call(XsType.WATCH, ['@releaseDomain', 'rel']),
+        await w.call(XsType.WATCH, ['/local/domain/12', 'home']),
+        await w.call(XsType.WATCH, ['/rb/dead', 'dead']),
+      ];
+      w.events.splice(0);
+      out.push(await c.call(XsType.RELEASE, ['12']));
+      for (const p of ['/local/domain/12/owned', '/local/domain/12/owned/sub', '/local/domain/12/other', '/rb/dead', '/rb/keep']) {
+        out.push(`${p}: ${await c.call(XsType.READ, [p])} ${await c.call(XsType.GET_PERMS, [p])}`);
+      }
+      await w.call(XsType.GET_DOMAIN_PATH, ['0']);
+      out.push(`events: ${w.events.map((e) => e.replace(/\0/g, '|')).sort().join(' ')}`);
+      c.close();
+      w.close();
+      return out;
+    };
+    const want = await run(real.socket);
+    const got = await run(ours.socket);
+    expect(got).toEqual(want);
+    expect(want.join('\n')).toMatch(/owned: ERROR ENOENT/);
+  });
+
   it('a client that disconnects loses its watches and open transactions', async () => {
     // earlier tests' clients are closed; wait until the server has seen them go
     for (let i = 0; i < 100 && ours.connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
