@@ -5,7 +5,7 @@
  * (one cell per node pair), node-affinity distribution, failures by errno, time per phase.
  */
 import type { Timings } from './metrics.js';
-import { ranked, stepSummary } from './report.js';
+import { loadSummary, ranked, stepSummary } from './report.js';
 import type { Results } from './runner.js';
 
 export function escapeHtml(s: string): string {
@@ -71,6 +71,7 @@ export function renderHtml(r: Results, timings: Timings, kernels: string): strin
     '<h2>Summary</h2>',
     htmlTable(['VMs placed on nodes', 'VMs'], top(r.metrics.placements).map(([k, v]) => [k || '(none)', String(v)])),
     htmlTable(['errno', 'failures'], ranked(r.metrics.failures).map(([k, v]) => [k, String(v)])),
+    `<p>${escapeHtml(loadSummary(r.metrics.nodeLoad, r.host.online))}</p>`,
     '<h2>Charts</h2>',
     barChart('node-load', 'Load per node (vCPUs / LWPs)', r.metrics.nodeLoad.map((v, i) => [`node ${i}`, v])),
     heatmapChart(r.metrics.nodePairs),

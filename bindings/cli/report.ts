@@ -59,6 +59,14 @@ function nodeBlocks(values: readonly number[]): [string, number][] {
   return out;
 }
 
+/** One line: the load's total, per node min/mean/max, and per online CPU. */
+export function loadSummary(load: readonly number[], onlineCpus: number): string {
+  const total = load.reduce((a, b) => a + b, 0);
+  const mean = load.length ? total / load.length : 0;
+  return `load: ${total} vCPUs/LWPs placed; per node min ${Math.min(...load)}, mean ${mean.toFixed(1)}, max ${Math.max(...load)}; ` +
+    `${(total / Math.max(1, onlineCpus)).toFixed(3)} per online CPU`;
+}
+
 /** Per-node bars of `load` (per block of nodes on large hosts). */
 function nodeBars(load: readonly number[], what: string): string[] {
   const rows = nodeBlocks(load);
@@ -99,6 +107,8 @@ export function renderReport(r: Results, timings: Timings, kernels: string): str
     ...countTable('VMs placed per node set', 'VMs', r.metrics.placements),
     ...countTable('Node affinity (domains per node set)', 'domains', r.metrics.nodeAffinity),
     ...countTable('Failures by errno', 'count', r.metrics.failures),
+    '',
+    loadSummary(r.metrics.nodeLoad, r.host.online),
     ...nodeBars(r.metrics.nodeLoad, 'Load (vCPUs / LWPs)'),
     ...heatmap(r.metrics.nodePairs, 'Node × node: node-affinity sets holding both'),
     '',
