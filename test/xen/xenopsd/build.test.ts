@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { AffinityError } from '../../../bindings/errors.js';
 import type { ToolstackXenctrl } from '../../../bindings/xen/xenopsd/build.js';
-import { chain, exampleSlit, GiB, hostSpec, OPTERON_SLIT, range } from './fixtures.js';
+import { chain, errorOf, exampleSlit, GiB, hostSpec, OPTERON_SLIT, range } from './fixtures.js';
 
 /** 4 nodes × 4 CPUs (2 cores each), SLIT 10 + 11·|i−j|, 16 GiB per node. */
 const host4 = (memPerNode = 16 * GiB) => hostSpec(exampleSlit(4), 4, memPerNode);
 const ALL16 = range(0, 16);
 const ONES16 = '1'.repeat(16);
-
-function errorOf(f: () => unknown): AffinityError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof AffinityError) return e;
-    throw e;
-  }
-  throw new Error('expected an AffinityError');
-}
 
 /** Records each xc_vcpu_setaffinity (kind, vCPU, map) with the domain's node affinity right after it, and the memory build. */
 function recorder() {

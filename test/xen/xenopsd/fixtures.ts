@@ -3,6 +3,7 @@
  * toolstack (xenopsd + xenguest), all real components.
  */
 import { createEngine } from '../../../bindings/engine.js';
+import { AffinityError } from '../../../bindings/errors.js';
 import { Topology } from '../../../bindings/topology/topology.js';
 import type { TopologySpec } from '../../../bindings/topology/spec.js';
 import { createHypervisor, type Hypervisor } from '../../../bindings/xen/hypervisor/hypervisor.js';
@@ -73,3 +74,14 @@ export function chain(
 
 /** CPU ids a..b-1. */
 export const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
+
+/** The AffinityError `f` throws (fails the test if it throws nothing or something else). */
+export function errorOf(f: () => unknown): AffinityError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof AffinityError) return e;
+    throw e;
+  }
+  throw new Error('expected an AffinityError');
+}

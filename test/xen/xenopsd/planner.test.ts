@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { AffinityError } from '../../../bindings/errors.js';
 import type { ToolstackMode } from '../../../bindings/xen/xenopsd/policy.js';
 import {
   UNREACHABLE_DISTANCE as E,
@@ -9,35 +8,23 @@ import {
   type NumaHost,
   type NumaTopology,
 } from '../../../bindings/xen/xenopsd/planner.js';
+import { errorOf, exampleSlit, GiB, OPTERON_SLIT, range } from './fixtures.js';
 
-const GiB = 2 ** 30;
-const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
 const MODES: ToolstackMode[] = ['reference', 'latest'];
 
-/** upstream test_topology.ml `make_numa`: d[i][j] = 10 + 11·|i−j|, CPU i on node i / (cpus/nodes). */
+/** upstream test_topology.ml `make_numa`: CPU i on node i / (cpus/nodes), 2 threads per core. */
 function example(nodes: number, cpus: number): NumaTopology {
   const perNode = cpus / nodes;
   return {
-    distances: Array.from({ length: nodes }, (_, i) => Array.from({ length: nodes }, (_, j) => 10 + 11 * Math.abs(i - j))),
+    distances: exampleSlit(nodes),
     cpuToNode: Array.from({ length: cpus }, (_, c) => Math.floor(c / perNode)),
     nodeCores: Array.from({ length: nodes }, () => perNode / 2),
   };
 }
 
-/** The AMD Opteron 6272 SLIT of spec §4.5. */
-const OPTERON = [
-  [10, 16, 16, 22, 16, 22, 16, 22],
-  [16, 10, 22, 16, 16, 22, 22, 16],
-  [16, 22, 10, 16, 16, 16, 16, 16],
-  [22, 16, 16, 10, 16, 16, 22, 22],
-  [16, 16, 16, 16, 10, 16, 16, 22],
-  [22, 22, 16, 16, 16, 10, 22, 16],
-  [16, 22, 16, 22, 16, 22, 10, 16],
-  [22, 16, 16, 22, 22, 16, 16, 10],
-];
 function opteron(cpusPerNode: number): NumaTopology {
   return {
-    distances: OPTERON,
+    distances: OPTERON_SLIT,
     cpuToNode: Array.from({ length: 8 * cpusPerNode }, (_, c) => Math.floor(c / cpusPerNode)),
     nodeCores: new Array(8).fill(Math.floor(cpusPerNode / 2)),
   };
@@ -54,16 +41,10 @@ function candidatesOf(mode: ToolstackMode, distances: number[][]) {
   return numaCandidates(host).map((c) => [c.avg, c.nodes]);
 }
 
-function expectErrno(f: () => unknown, errno: string, message?: RegExp) {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(AffinityError);
-    expect((e as AffinityError).errno).toBe(errno);
-    if (message) expect((e as AffinityError).message).toMatch(message);
-    return;
-  }
-  throw new Error('expected an AffinityError');
+function expectErrno(f: () => unknown, errno: string, message: RegExp) {
+  const e = errorOf(f);
+  expect(e.errno).toBe(errno);
+  expect(e.message).toMatch(message);
 }
 
 describe.each(MODES)('NUMA.make candidate lists of the upstream unit tests (spec §4.5), %s mode', (mode) => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { AffinityError } from '../../../bindings/errors.js';
 import {
   parseHostNumaAffinityPolicy,
   parseToolstackMode,
@@ -9,16 +8,9 @@ import {
   xenopsdPolicyLogName,
   xenopsdPolicyOf,
 } from '../../../bindings/xen/xenopsd/policy.js';
+import { errorOf } from './fixtures.js';
 
-function errnoOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof AffinityError) return e.errno;
-    throw e;
-  }
-  return 'no error';
-}
+const errnoOf = (f: () => unknown) => errorOf(f).errno;
 
 describe('xapi → xenopsd policy mapping (spec §3)', () => {
   it('reference mode: any → Any, best_effort → Best_effort, default_policy → Any', () => {
