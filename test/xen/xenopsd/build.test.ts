@@ -362,6 +362,9 @@ describe('malformed platform data and failures', () => {
     ts.setNumaAffinityPolicy('Best_Effort');
     expect(ts.numaPolicy).toBe('Best_effort');
     expect(errorOf(() => ts.vmBuild(999)).errno).toBe('ESRCH');
+    expect(errorOf(() => chain(host4(), { mode: 'head' as never })).message).toMatch(/unknown toolstack mode "head"/);
+    expect(errorOf(() => chain(host4(), { numaAffinityPolicy: 'best-effort' as never })).message).toMatch(/unknown host NUMA affinity policy/);
+    expect(errorOf(() => chain(host4(), { restrictions: { restrict_hard_numa: false as never } })).message).toMatch(/restrictions must map names to strings/);
     const domid = ts.vmCreate({ vcpusMax: 1, memoryStaticMaxMib: 1024 });
     ts.vmBuild(domid);
     expect(errorOf(() => ts.vmBuild(domid)).message).toMatch(/already been built/);
