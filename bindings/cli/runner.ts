@@ -137,9 +137,9 @@ function defined(o: Record<string, unknown>): Record<string, unknown> {
 function collectMetrics(systems: Systems, steps: readonly StepResult[]): Metrics {
   const m = emptyMetrics(systems.host.nodes.length);
   for (const s of steps) {
-    if (s.errno) count(m.failures, s.errno);
-    const failures = s.result?.failures as Record<string, number> | undefined;
-    for (const [errno, n] of Object.entries(failures ?? {})) count(m.failures, errno, n);
+    // The refused operations of the step; a step refused before any operation counts once.
+    const failures = (s.result?.failures as Record<string, number> | undefined) ?? (s.errno ? { [s.errno]: 1 } : {});
+    for (const [errno, n] of Object.entries(failures)) count(m.failures, errno, n);
     if (s.op === 'nodeAffinity' && s.result) {
       const key = s.result.nodes as string;
       recordNodeAffinity(m, parseIdList(key, m.nodeLoad.length, 'nodelist'), key);
