@@ -127,6 +127,8 @@ describe('Solaris steps', () => {
     expect(status).toBe(0);
     // The 8 LWPs of pids 4-5 (strong to node 1) and the 4 of pid 6 (strong to node 2) ran or
     // wait there after the ticks; other LWPs may be anywhere.
+    // Each refusal counted once: processor_bind EINVAL, processor_affinity EPERM, exit ESRCH.
+    expect((results.metrics as { failures: object }).failures).toEqual({ EINVAL: 1, EPERM: 1, ESRCH: 1 });
     const load = (results.metrics as { nodeLoad: number[] }).nodeLoad;
     expect(load[1]).toBeGreaterThanOrEqual(8);
     expect(load[2]).toBeGreaterThanOrEqual(4);
