@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +80,30 @@ describe('scenario errors are reported with the file and the JSON path, before a
     const r = cli(['run', join(dir, 'nope.json')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/ENOENT: .*nope\.json/);
+  });
+});
+
+describe('hosts in every topology form', () => {
+  it('hwloc XML written by lstopo (a path relative to the scenario), a JSON topology inline', () => {
+    const sub = join(dir, 'hosts');
+    mkdirSync(sub, { recursive: true });
+    const xml = spawnSync('lstopo', ['-i', HOST, '--of', 'xml', join(sub, 'host.xml')]);
+    expect(xml.status).toBe(0);
+    const steps = [{ op: 'mask', expr: 'node:3', expect: { cpus: '48-63', nodes: '3' } }];
+    const viaXml = join(sub, 'xml.json');
+    writeFileSync(viaXml, JSON.stringify({ name: 'xml', host: 'host.xml', steps }));
+    const inline = {
+      format: 'affinity-engine/topology', version: 1,
+      cpus: Array.from({ length: 64 }, (_, id) => ({ id, socket: id >> 5, core: id >> 1, node: id >> 4, state: 'online' })),
+      nodes: [0, 1, 2, 3].map((id) => ({ id, memsize: 2 ** 30, memfree: 2 ** 30 })),
+    };
+    for (const [file, cwd] of [[viaXml, tmpdir()], [scenarioFile({ name: 'json', host: inline, steps }), ROOT]]) {
+      const out = join(dir, `h${n++}.json`);
+      const r = cli(['run', file, '--out', out, '--quiet'], { cwd });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(JSON.parse(readFileSync(out, 'utf8')).host).toEqual({ cpus: 64, nodes: 4, online: 64 });
+    }
   });
 });
 
