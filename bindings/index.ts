@@ -35,3 +35,21 @@ export * from './xen/xenctrl.js';
 
 // Solaris processor_affinity(2), processor_bind(2), psets, PGs/lgroups, dispatcher
 export * as solaris from './solaris/index.js';
+
+// Xen toolstack: xenopsd (policy, NUMA planner, VM.create/VM.build) and xenguest
+export {
+  createToolstack, dom0Store,
+  type Toolstack, type ToolstackOptions, type ToolstackXenctrl, type ToolstackStore, type VmConfig, type BuildReport, type DomainView,
+} from './xen/xenopsd/build.js';
+export { toolstackXenctrl } from './xen/xenopsd/xc.js';
+export {
+  makeNuma, planPlacement, numaCandidates, isUnreachableDistance, UNREACHABLE_DISTANCE, SELF_DISTANCE, MAX_NODES_FOR_SUBSETS,
+  type NumaHost, type NumaTopology, type NumaRequest, type NumaPlan, type NumaCandidate, type CandidateTable,
+} from './xen/xenopsd/planner.js';
+export {
+  xenopsdPolicyOf, xenopsdDefaultPolicy, placementRuleOf, parseHostNumaAffinityPolicy, parseToolstackMode, parseXenopsdNumaPolicy, xenopsdPolicyLogName,
+  type ToolstackMode, type HostNumaAffinityPolicy, type XenopsdNumaPolicy, type XenopsdConf, type PlacementRule, type AffinityKind,
+} from './xen/xenopsd/policy.js';
+export { numaPlacement, runningMinimum, cpumapOfCpus, type PlacementOutcome, type PlacementState, type PlacementXenctrl, type NodeMemory } from './xen/xenopsd/placement.js';
+export { xapiSchedulerParams, masksPerVcpu, affinityBitString, ocamlIntOfString, DEFAULT_WEIGHT, DEFAULT_CAP, type SchedulerParams } from './xen/xenopsd/vcpu-params.js';
+export { runXenguest, getFlags, configureVcpus, strtoull, type XenguestArgs, type XenguestFlags, type XenguestResult, type XenguestXenctrl, type XenguestStore } from './xen/xenguest.js';
