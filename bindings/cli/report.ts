@@ -34,9 +34,9 @@ export function stepSummary(s: StepResult, width = 72): string {
   return text.length > width ? text.slice(0, width - 1) + '…' : text;
 }
 
-/** Sorted entries of a count table, largest first, then by key. */
+/** Sorted entries of a count table, largest first, then by key (node lists in numeric order). */
 export function ranked(t: Record<string, number>): [string, number][] {
-  return Object.entries(t).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return Object.entries(t).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0], 'en', { numeric: true }));
 }
 
 function countTable(title: string, what: string, t: Record<string, number>, limit = 12): string[] {
