@@ -1,8 +1,10 @@
 /**
  * Differential test: generated operation sequences — reads, writes, mkdir, rm, directory,
- * permissions, watches, transactions with conflicts — sent as raw wire messages by two dom0
- * connections and one domU (domain 5) to our server and to the real daemon of the same
- * flavour. After every step each connection's events are collected; replies and events must be
+ * permissions, watches, transactions with conflicts, domain requests — sent as raw wire
+ * messages by two dom0 connections and one domU to our server and to the real daemon of the
+ * same flavour. Each sequence has a domU of its own (100 + seed): oxenstored slows down a
+ * domain blamed for other transactions' conflicts, which would otherwise build up across
+ * sequences. After every step each connection's events are collected; replies and events must be
  * the same after the normalisation of xenstore-clients.md §6 (transaction ids ignored,
  * DIRECTORY sorted, events of one step compared as a set).
  */
@@ -39,15 +41,15 @@ interface Op {
 /** Two mixes: `broad` touches every request type; `conflict` crowds transactions onto few nodes. */
 type Mix = 'broad' | 'conflict';
 
-function generate(seed: number, steps: number, mix: Mix): Op[] {
+function generate(seed: number, steps: number, mix: Mix, dom: number): Op[] {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const d = `/d${seed}${mix[0]}`;
   const paths =
     mix === 'broad'
-      ? [d, `${d}/a`, `${d}/b`, `${d}/a/x`, `${d}/a/y`, `${d}/c/z`, `${d}/b/q`, `/local/domain/5/h`, `/local/domain/5/h/i`, 'r', 'r/s', 'h', `${d}/bad.name`, `${d}/`, '', '@introduceDomain']
+      ? [d, `${d}/a`, `${d}/b`, `${d}/a/x`, `${d}/a/y`, `${d}/c/z`, `${d}/b/q`, `/local/domain/${dom}/h`, `/local/domain/${dom}/h/i`, 'r', 'r/s', 'h', `${d}/bad.name`, `${d}/`, '', '@introduceDomain']
       : [d, `${d}/a`, `${d}/b`, `${d}/a/x`, 'h', 'h/k'];
-  const perms = [['n0'], ['n0', 'r5'], ['n0', 'b5'], ['r0'], ['n5'], ['b0', 'w5'], ['n0', 'r5', 'w7'], ['n5', 'r0'], ['q1']];
+  const perms = [['n0'], ['n0', `r${dom}`], ['n0', `b${dom}`], ['r0'], [`n${dom}`], ['b0', `w${dom}`], ['n0', `r${dom}`, 'w7'], [`n${dom}`, 'r0'], ['q1']];
   const txRate = mix === 'conflict' ? 0.25 : 0.08;
   const ops: Op[] = [];
   const open: Record<Conn, boolean> = { A: false, B: false, U: false };
@@ -100,7 +102,7 @@ function normalise(op: Op, m: XsMessage | 'TIMEOUT' | 'CLOSED'): string {
 
 interface Target {
   socket: string;
-  dom5: string;
+  domU: string;
 }
 
 /** Runs one sequence against one daemon; returns its normalised transcript. */
@@ -108,7 +110,7 @@ async function transcript(target: Target, ops: Op[]): Promise<string[]> {
   const clients: Record<Conn, RawClient> = {
     A: await RawClient.open(target.socket),
     B: await RawClient.open(target.socket),
-    U: await RawClient.open(target.dom5),
+    U: await RawClient.open(target.domU),
   };
   const txOf: Record<Conn, number> = { A: 0, B: 0, U: 0 };
   const lines: string[] = [];
@@ -133,11 +135,12 @@ async function transcript(target: Target, ops: Op[]): Promise<string[]> {
   return lines;
 }
 
-async function prepare(socket: string): Promise<void> {
+/** Introduces domain `dom` with a home it owns. */
+async function prepare(socket: string, dom: number): Promise<void> {
   const c = await RawClient.open(socket);
-  expect(await c.call(XsType.INTRODUCE, ['5', '4660', '7'])).toBe('INTRODUCE OK|');
-  expect(await c.call(XsType.MKDIR, ['/local/domain/5'])).toBe('MKDIR OK|');
-  expect(await c.call(XsType.SET_PERMS, ['/local/domain/5', 'n5'])).toBe('SET_PERMS OK|');
+  expect(await c.call(XsType.INTRODUCE, [String(dom), '4660', '7'])).toBe('INTRODUCE OK|');
+  expect(await c.call(XsType.MKDIR, [`/local/domain/${dom}`])).toBe('MKDIR OK|');
+  expect(await c.call(XsType.SET_PERMS, [`/local/domain/${dom}`, `n${dom}`])).toBe('SET_PERMS OK|');
   c.close();
 }
 
@@ -146,15 +149,9 @@ const CASES: [number, Mix][] = Array.from({ length: 60 }, (_, i) => i + 1).map((
 describe.each<FlavourName>(['cxenstored', 'oxenstored'])('differential: raw wire sequences, our %s vs the real one', (flavour) => {
   let ours: XenstoreServer;
   let real: RealDaemon;
-  let realTarget: Target;
-  let ourTarget: Target;
   beforeAll(async () => {
     requireKit();
     [ours, real] = await Promise.all([startOurs(flavour), startReal(flavour)]);
-    await prepare(real.socket);
-    await prepare(ours.socket);
-    realTarget = { socket: real.socket, dom5: await real.domainSocket(5) };
-    ourTarget = { socket: ours.socket, dom5: ours.domainSocket(5) };
   });
   afterAll(async () => {
     await ours?.close();
@@ -162,9 +159,14 @@ describe.each<FlavourName>(['cxenstored', 'oxenstored'])('differential: raw wire
   });
 
   it.each(CASES)('seed %i (%s mix): same replies and events', async (seed, mix) => {
-    const ops = generate(seed, 80, mix);
-    const expected = await transcript(realTarget, ops);
-    const got = await transcript(ourTarget, ops);
+    const dom = 100 + seed;
+    await prepare(real.socket, dom);
+    await prepare(ours.socket, dom);
+    const ops = generate(seed, 80, mix, dom);
+    const realDomU = await real.domainSocket(dom);
+    const expected = await transcript({ socket: real.socket, domU: realDomU }, ops);
+    real.closeDomainSocket(realDomU);
+    const got = await transcript({ socket: ours.socket, domU: ours.domainSocket(dom) }, ops);
     // XS_DIFF_DUMP=dir keeps both transcripts for a failing seed's investigation
     if (process.env.XS_DIFF_DUMP) writeFileSync(`${process.env.XS_DIFF_DUMP}/${flavour}-${seed}-${mix}.txt`, `${expected.join('\n')}\n----- ours -----\n${got.join('\n')}\n`);
     expect(got).toEqual(expected);

@@ -61,6 +61,8 @@ export interface RealDaemon {
   stateDir: string;
   /** A unix socket that is domain `domid`'s ring (INTRODUCE first), via ringproxy.py. */
   domainSocket(domid: number): Promise<string>;
+  /** Stops the ring proxy behind a domain socket (each one polls the ring continuously). */
+  closeDomainSocket(path: string): void;
   stop(): Promise<void>;
 }
 
@@ -71,7 +73,7 @@ export async function startReal(flavour: FlavourName): Promise<RealDaemon> {
   const started = await run(script, [stateDir], { XS_REF: XS_REF_ROOT });
   const pid = Number(started.stdout.trim());
   if (!(pid > 0) || !existsSync(join(stateDir, 'run/socket'))) throw new Error(`${flavour} did not start: ${started.stdout} ${started.stderr} ${existsSync(join(stateDir, 'out')) ? readFileSync(join(stateDir, 'out'), 'utf8') : ''}`);
-  const proxies: ChildProcess[] = [];
+  const proxies = new Map<string, ChildProcess>();
   return {
     flavour,
     socket: join(stateDir, 'run/socket'),
@@ -79,15 +81,19 @@ export async function startReal(flavour: FlavourName): Promise<RealDaemon> {
     async domainSocket(domid: number) {
       const path = join(stateDir, `d${domid}`);
       const proxy = spawn('python3', [join(KIT_SCRIPTS, 'ringproxy.py'), join(stateDir, 'fx'), String(domid), path], { stdio: ['ignore', 'pipe', 'inherit'] });
-      proxies.push(proxy);
+      proxies.set(path, proxy);
       await new Promise<void>((ok, ko) => {
         proxy.stdout!.once('data', () => ok());
         proxy.once('exit', (c) => ko(new Error(`ringproxy exited ${c}`)));
       });
       return path;
     },
+    closeDomainSocket(path: string) {
+      proxies.get(path)?.kill('SIGKILL');
+      proxies.delete(path);
+    },
     async stop() {
-      for (const p of proxies) p.kill('SIGKILL');
+      for (const p of proxies.values()) p.kill('SIGKILL');
       try {
         process.kill(pid, 'SIGTERM');
       } catch {
