@@ -296,6 +296,7 @@ describe('§6.2 CPU offline/online through the topology', () => {
     hv.setVcpuAffinity(d, 0, { hard: m(5) });
     hv.setVcpuAffinity(d, 1, { hard: m(5) });
     expect(nodes(hv, d)).toEqual([1]);
+    expect(hv.physinfo().nr_cpus).toBe(8); // cached until a CPU changes state
     topology.setCpuState(5, 'offline');
     expect(aff(hv, d, 0).hard).toEqual(ALL8);
     expect(nodes(hv, d)).toEqual([0, 1]);

@@ -18,12 +18,12 @@ export function fromXenctlBitmap<M extends Bitmap>(m: M, bytes: Uint8Array, nrBi
   const guestBytes = Math.ceil(nrBits / 8);
   if (bytes.length < guestBytes) fail('EFAULT', `xenctl_bitmap of ${nrBits} bits needs ${guestBytes} bytes, buffer has ${bytes.length}`);
   const xenBytes = Math.ceil(m.nbits / 8);
-  const buf = new Uint8Array(m.nwords * 8);
   const copy = Math.min(guestBytes, xenBytes);
-  buf.set(bytes.subarray(0, copy));
-  if (nrBits % 8 !== 0 && guestBytes <= xenBytes) buf[guestBytes - 1] &= (1 << nrBits % 8) - 1;
-  const e = m.engine;
-  new Uint8Array(e.memory.buffer, m.handle, buf.length).set(buf);
+  // Straight into engine memory: the mask's words are its bytes, little-endian (one copy, no buffer).
+  const dst = new Uint8Array(m.engine.memory.buffer, m.handle, m.nwords * 8);
+  dst.set(bytes.subarray(0, copy));
+  dst.fill(0, copy);
+  if (nrBits % 8 !== 0 && guestBytes <= xenBytes) dst[guestBytes - 1] &= (1 << nrBits % 8) - 1;
   return m;
 }
 
@@ -35,9 +35,10 @@ export function toXenctlBitmap(m: Bitmap, nrBits: number = m.nbits): Uint8Array 
   if (!Number.isInteger(nrBits) || nrBits < 0 || nrBits > 0xffffffff) fail('EINVAL', `nr_bits ${nrBits} is not a uint32`);
   const guestBytes = Math.ceil(nrBits / 8);
   const xenBytes = Math.ceil(m.nbits / 8);
-  const words = m.toWords(); // bits ≥ width already masked
-  const src = new Uint8Array(words.buffer, 0, xenBytes);
+  const copy = Math.min(guestBytes, xenBytes);
   const out = new Uint8Array(guestBytes);
-  out.set(src.subarray(0, Math.min(guestBytes, xenBytes)));
+  out.set(new Uint8Array(m.engine.memory.buffer, m.handle, copy));
+  // Bits at or above the width are never exported (the last Xen byte is clamped).
+  if (copy === xenBytes && m.nbits % 8 !== 0) out[xenBytes - 1] &= (1 << m.nbits % 8) - 1;
   return out;
 }

@@ -11,6 +11,7 @@ import { assignResource, newPool, resourceCpus, unassignResource } from './cpupo
 import { createDomain, MAX_VIRT_CPUS, maxVcpus } from './domain.js';
 import { updatePoolNodeAffinity } from './node-affinity.js';
 import { cpuDisableSchedulerCheck } from './sched.js';
+import { forgetPhysinfo } from './sysctl.js';
 import { SCHED_CREDIT, SCHED_CREDIT2, type Dom0Options, type HypervisorOptions, type HypervisorState, type SchedGran } from './types.js';
 
 /** Per CPU, the lowest CPU id sharing its core (gran=core) or socket (gran=socket). */
@@ -105,6 +106,7 @@ export function onCpuStateChange(hv: HypervisorState, change: CpuStateChange): v
   const isOnline = change.to === 'online';
   if (wasOnline === isOnline) return;
   const cpu = change.cpu;
+  forgetPhysinfo(hv);
   if (!isOnline) {
     const poolId = hv.cpuPool[cpu];
     if (poolId > 0) fail('ENODEV', `CPU ${cpu} is in cpupool ${poolId}; move it to Pool-0 or free it first`);

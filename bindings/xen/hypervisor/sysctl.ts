@@ -12,8 +12,20 @@ function freeBytes(hv: HypervisorState, node: number): number {
   return Math.floor(hv.nodeFree[node] / XEN_PAGE_SIZE) * XEN_PAGE_SIZE;
 }
 
+/**
+ * The topology part of physinfo scans every CPU (sibling and core counts), so it is kept until
+ * a CPU changes state: xenopsd asks for physinfo on every VM build.
+ */
+const topologyPart = new WeakMap<HypervisorState, XenPhysinfo>();
+
+/** Drops the cached topology part (called on every CPU state change). */
+export function forgetPhysinfo(hv: HypervisorState): void {
+  topologyPart.delete(hv);
+}
+
 export function physinfo(hv: HypervisorState): XenPhysinfo {
-  const p = topoPhysinfo(hv.topology, hv.engine.nrNodes);
+  let p = topologyPart.get(hv);
+  if (!p) topologyPart.set(hv, (p = topoPhysinfo(hv.topology, hv.engine.nrNodes)));
   let free = 0;
   for (const n of hv.topology.nodes) if (n.online) free += freeBytes(hv, n.id) / XEN_PAGE_SIZE;
   return { ...p, free_pages: free };
