@@ -4,8 +4,8 @@
  * Each system call is one gate operation (`solaris.<call>`), so a trace replays it exactly;
  * a step's result is computed from its operations and the system's state only.
  */
-import { AffinityError, fail } from '../errors.js';
-import { formatRuns, parseXlCpulist } from '../mask/formats/index.js';
+import { fail } from '../errors.js';
+import { formatRuns } from '../mask/formats/index.js';
 import {
   PA_AFF_STRONG, PA_AFF_WEAK, PA_CLEAR, PA_INH_EXEC, PA_INH_FORK, PA_INH_THR, PA_NEGATIVE, PA_QUERY, PA_TYPE_CPU,
   PA_TYPE_LGRP, PA_TYPE_PG, PBIND_NONE, PBIND_QUERY, processorAffinity, processorBind, type Ref,
@@ -25,7 +25,8 @@ import {
 import { bootSolaris, type SolarisSystem } from '../solaris/system.js';
 import type { Engine } from '../engine.js';
 import type { Topology } from '../topology/topology.js';
-import type { Executor, Op } from './trace.js';
+import type { Executor } from './trace.js';
+import { cpuIds, each, groupOf, opFailures, returns } from './steps-common.js';
 import { arrayOf, bool, cpus, int, obj, oneOf, oneOfValues, str, type Schema } from './schema.js';
 import { sample, SIZE } from './size.js';
 import type { StepKind } from './scenario.js';
@@ -189,20 +190,6 @@ function callerOf(step: Record<string, unknown>): Caller {
   return c === undefined ? ADMIN : typeof c === 'number' ? [c, 1] : [c[0], c[1]];
 }
 
-/** The pids a target names: a number, or every live process of a group. */
-function pidsOf(ctx: RunContext, t: unknown): number[] {
-  if (typeof t === 'number') return [t];
-  const g = ctx.groups.get(t as string) ?? fail('EINVAL', `no group ${JSON.stringify(t)} (name one with spawn or fork)`);
-  return g;
-}
-
-function cpuIds(ctx: RunContext, expr: string): number[] {
-  const m = parseXlCpulist(ctx.systems.engine, expr);
-  const ids = m.toArray();
-  m.free();
-  return ids;
-}
-
 function flagsOf(names: readonly string[]): number {
   return names.reduce((f, n) => f | PA_FLAGS[n], 0);
 }
@@ -216,42 +203,13 @@ function psetId(ctx: RunContext, name: string): number {
 function procsetsOf(ctx: RunContext, step: Record<string, unknown>): ProcSet[] {
   const side = (pair: unknown[] | undefined, dflt: [string, unknown]): [number, number[]] => {
     const [t, id] = pair ?? dflt;
-    return [IDTYPES[t as string], pidsOf(ctx, id)];
+    return [IDTYPES[t as string], groupOf(ctx, id, 'process group')];
   };
   const p = step.procset as { op?: string; left: unknown[]; right?: unknown[] } | undefined;
   const [lt, lids] = side(p?.left ?? (step.idtype !== undefined ? [step.idtype, step.id ?? 0] : undefined), ['P_PID', -1]);
   const [rt, rids] = side(p?.right, ['P_ALL', 0]);
   const op = POPS[p?.op ?? 'POP_AND'];
   return lids.flatMap((l) => rids.map((r) => setprocset(op, lt, l, rt, r)));
-}
-
-/** Ops of the given call that succeeded, with their return values. */
-function returns(ops: readonly Op[], call: string): unknown[] {
-  return ops.filter((o) => o.call === call && o.errno === undefined).map((o) => o.ret);
-}
-
-/** Per-errno counts of the failed operations of a step (operations fail individually). */
-export function opFailures(ops: readonly Op[]): Record<string, number> | undefined {
-  const f: Record<string, number> = {};
-  for (const o of ops) if (o.errno) f[o.errno] = (f[o.errno] ?? 0) + 1;
-  return Object.keys(f).length ? f : undefined;
-}
-
-/** Runs `fn` for each item; a refused call is counted in the step's result and does not stop the others. */
-function each<T>(items: readonly T[], fn: (item: T) => void): void {
-  let firstError: unknown;
-  let failed = 0;
-  for (const it of items) {
-    try {
-      fn(it);
-    } catch (e) {
-      if (!(e instanceof AffinityError)) throw e;
-      failed++;
-      firstError ??= e;
-    }
-  }
-  // One item: its error is the step's error. Many: per-item errnos are in the result.
-  if (failed === items.length && items.length === 1) throw firstError;
 }
 
 export const SOLARIS_STEPS: Record<string, StepRuntime> = {
@@ -271,7 +229,7 @@ export const SOLARIS_STEPS: Record<string, StepRuntime> = {
   },
   fork: {
     perform(ctx, step) {
-      each(pidsOf(ctx, step.from), (pid) => ctx.gate.call('solaris.fork', [pid, 1]));
+      each(groupOf(ctx, step.from, 'process group'), (pid) => ctx.gate.call('solaris.fork', [pid, 1]));
     },
     summarize(ctx, step, ops) {
       const pids = returns(ops, 'solaris.fork') as number[];
@@ -282,7 +240,7 @@ export const SOLARIS_STEPS: Record<string, StepRuntime> = {
   thrCreate: {
     perform(ctx, step) {
       const n = (step.count as number | undefined) ?? 1;
-      each(pidsOf(ctx, step.in), (pid) => {
+      each(groupOf(ctx, step.in, 'process group'), (pid) => {
         for (let i = 0; i < n; i++) ctx.gate.call('solaris.thr_create', [pid, 1]);
       });
     },
@@ -290,13 +248,13 @@ export const SOLARIS_STEPS: Record<string, StepRuntime> = {
   },
   exec: {
     perform(ctx, step) {
-      each(pidsOf(ctx, step.in), (pid) => ctx.gate.call('solaris.exec', [pid, 1]));
+      each(groupOf(ctx, step.in, 'process group'), (pid) => ctx.gate.call('solaris.exec', [pid, 1]));
     },
     summarize: (_ctx, _step, ops) => ({ execs: returns(ops, 'solaris.exec').length, failures: opFailures(ops) }),
   },
   exit: {
     perform(ctx, step) {
-      each(pidsOf(ctx, step.pids), (pid) => ctx.gate.call('solaris.exit', pid));
+      each(groupOf(ctx, step.pids, 'process group'), (pid) => ctx.gate.call('solaris.exit', pid));
     },
     summarize: (_ctx, _step, ops) => ({ exited: returns(ops, 'solaris.exit').length, failures: opFailures(ops) }),
   },
@@ -321,7 +279,7 @@ export const SOLARIS_STEPS: Record<string, StepRuntime> = {
     perform(ctx, step) {
       const cpu = step.cpu === 'PBIND_NONE' ? PBIND_NONE : step.cpu === 'PBIND_QUERY' ? PBIND_QUERY : (step.cpu as number);
       const t = IDTYPES[step.idtype as string];
-      each(pidsOf(ctx, step.id), (id) => ctx.gate.call('solaris.processor_bind', callerOf(step), t, id, cpu));
+      each(groupOf(ctx, step.id, 'process group'), (id) => ctx.gate.call('solaris.processor_bind', callerOf(step), t, id, cpu));
     },
     summarize(_ctx, _step, ops) {
       const obind = returns(ops, 'solaris.processor_bind') as number[];
@@ -365,7 +323,7 @@ export const SOLARIS_STEPS: Record<string, StepRuntime> = {
     perform(ctx, step) {
       const id = psetId(ctx, step.pset as string);
       const t = IDTYPES[step.idtype as string];
-      each(pidsOf(ctx, step.id), (pid) => ctx.gate.call('solaris.pset_bind', callerOf(step), id, t, pid));
+      each(groupOf(ctx, step.id, 'process group'), (pid) => ctx.gate.call('solaris.pset_bind', callerOf(step), id, t, pid));
     },
     summarize: (_ctx, _step, ops) => ({ bound: returns(ops, 'solaris.pset_bind').length, failures: opFailures(ops) }),
   },

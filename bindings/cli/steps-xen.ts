@@ -29,8 +29,8 @@ import { arrayOf, bool, cpus, int, obj, oneOf, oneOfValues, str, type Schema } f
 import { sample, SIZE } from './size.js';
 import type { StepKind } from './scenario.js';
 import type { RunContext, StepRuntime } from './runner.js';
-import type { Executor, Gate, Op } from './trace.js';
-import { opFailures } from './steps-solaris.js';
+import { gated, type Executor, type Op } from './trace.js';
+import { cpuIds, each, groupOf, opFailures, returns } from './steps-common.js';
 
 export interface XenOptions {
   mode?: ToolstackMode;
@@ -70,18 +70,11 @@ function toolstackOf(ctx: RunContext): Toolstack {
     x.toolstack = createToolstack({
       mode: o.mode ?? 'reference',
       numaAffinityPolicy: (o.policy ?? 'best_effort') as never,
-      xc: gatedObject(ctx.gate, 'xen.xc', x.xc),
-      store: gatedObject(ctx.gate, 'xen.xs', x.store),
+      xc: gated(ctx.gate, 'xen.xc', x.xc),
+      store: gated(ctx.gate, 'xen.xs', x.store),
     });
   }
   return x.toolstack;
-}
-
-/** An object whose every method goes through the gate as `prefix.method`. */
-function gatedObject<T extends object, S>(gate: Gate<S>, prefix: string, target: T): T {
-  const out: Record<string, unknown> = {};
-  for (const m of Object.keys(target)) out[m] = (...args: unknown[]) => gate.call(`${prefix}.${m}`, ...args);
-  return out as T;
 }
 
 function xenOf(ctx: RunContext): XenHost {
@@ -181,21 +174,9 @@ export const XEN_STEP_KINDS: Record<string, StepKind> = {
 
 // ---- runtime ---------------------------------------------------------------------------
 
-function domidsOf(ctx: RunContext, v: unknown): number[] {
-  if (typeof v === 'number') return [v];
-  return ctx.groups.get(v as string) ?? fail('EINVAL', `no VM group ${JSON.stringify(v)} (name one with createVMs)`);
-}
-
 function poolIdOf(ctx: RunContext, name: string): number {
   if (name === 'Pool-0') return 0;
   return ctx.pools.get(name) ?? fail('EINVAL', `no cpupool ${JSON.stringify(name)} (create it with cpupoolCreate)`);
-}
-
-function cpuIds(ctx: RunContext, expr: string): number[] {
-  const m = parseXlCpulist(ctx.systems.engine, expr);
-  const ids = m.toArray();
-  m.free();
-  return ids;
 }
 
 function cpumapOf(ctx: RunContext, expr: string): Uint8Array {
@@ -203,26 +184,6 @@ function cpumapOf(ctx: RunContext, expr: string): Uint8Array {
   const bytes = toXenctlBitmap(m);
   m.free();
   return bytes;
-}
-
-/** Runs `fn` per item; refusals are in the step's operations, one item's refusal is the step's. */
-function each<T>(items: readonly T[], fn: (item: T) => void): void {
-  let first: unknown;
-  let failed = 0;
-  for (const it of items) {
-    try {
-      fn(it);
-    } catch (e) {
-      if (!(e instanceof AffinityError)) throw e;
-      failed++;
-      first ??= e;
-    }
-  }
-  if (failed === items.length && items.length === 1) throw first;
-}
-
-function returns(ops: readonly Op[], call: string): unknown[] {
-  return ops.filter((o) => o.call === call && o.errno === undefined).map((o) => o.ret);
 }
 
 /** The nodes of a domain's memory and its node affinity, as node lists. */
@@ -291,7 +252,7 @@ export const XEN_STEPS: Record<string, StepRuntime> = {
   destroyVMs: {
     perform(ctx, step) {
       const ts = toolstackOf(ctx);
-      each(domidsOf(ctx, step.vms), (d) => {
+      each(groupOf(ctx, step.vms, 'VM group'), (d) => {
         try {
           ts.vmDestroy(d);
         } catch (e) {
@@ -309,7 +270,7 @@ export const XEN_STEPS: Record<string, StepRuntime> = {
       const soft = step.soft === undefined ? null : cpumapOf(ctx, step.soft as string);
       const flags = (hard ? XEN_VCPUAFFINITY_HARD : 0) | (soft ? XEN_VCPUAFFINITY_SOFT : 0) | (step.force ? XEN_VCPUAFFINITY_FORCE : 0);
       const pairs: [number, number][] = [];
-      for (const d of domidsOf(ctx, step.vms)) {
+      for (const d of groupOf(ctx, step.vms, 'VM group')) {
         const vcpus = (step.vcpus as number[] | undefined) ?? Array.from({ length: x.hv.domain(d).created }, (_, i) => i);
         for (const v of vcpus) pairs.push([d, v]);
       }
@@ -352,7 +313,7 @@ export const XEN_STEPS: Record<string, StepRuntime> = {
   cpupoolMove: {
     perform(ctx, step) {
       const id = poolIdOf(ctx, step.pool as string);
-      each(domidsOf(ctx, step.vms), (d) => ctx.gate.call('xen.xc_cpupool_movedomain', id, d));
+      each(groupOf(ctx, step.vms, 'VM group'), (d) => ctx.gate.call('xen.xc_cpupool_movedomain', id, d));
     },
     summarize: (_ctx, _step, ops) => ({ moved: returns(ops, 'xen.xc_cpupool_movedomain').length, failures: opFailures(ops) }),
   },

@@ -111,11 +111,9 @@ export class Gate<S> {
   }
 }
 
-/** Wraps every method of `target` named in `methods` so that it goes through the gate as `prefix.method`. */
-export function gated<T extends object>(gate: Gate<unknown>, prefix: string, target: T, methods: readonly (keyof T & string)[]): T {
-  const out = Object.create(target) as T;
-  for (const m of methods) {
-    (out as Record<string, unknown>)[m] = (...args: unknown[]) => gate.call(`${prefix}.${m}`, ...args);
-  }
-  return out;
+/** An object whose every method goes through the gate as `prefix.method` (the toolstack's libxenctrl and Xenstore). */
+export function gated<T extends object, S>(gate: Gate<S>, prefix: string, target: T): T {
+  const out: Record<string, unknown> = {};
+  for (const m of Object.keys(target)) out[m] = (...args: unknown[]) => gate.call(`${prefix}.${m}`, ...args);
+  return out as T;
 }
