@@ -122,6 +122,8 @@ export class RawClient {
   private readonly reader = new FrameReader();
   private readonly waiting: ((m: XsMessage | 'CLOSED') => void)[] = [];
   readonly events: string[] = [];
+  /** Replies that arrived while nobody waited. */
+  private readonly unclaimed: XsMessage[] = [];
   closed = false;
 
   private constructor(private readonly sock: Socket) {
@@ -131,7 +133,11 @@ export class RawClient {
         if (f.kind !== 'message') throw new Error('oversized reply');
         const m = f.message;
         if (m.type === XsType.WATCH_EVENT) this.events.push(m.payload.toString('latin1'));
-        else this.waiting.shift()?.(m);
+        else {
+          const w = this.waiting.shift();
+          if (w) w(m);
+          else this.unclaimed.push(m);
+        }
       }
     });
     sock.on('close', () => {
@@ -153,9 +159,11 @@ export class RawClient {
     this.sock.write(bytes);
   }
 
-  /** The next reply, or 'TIMEOUT' / 'CLOSED'. */
-  nextReply(timeoutMs = 2000): Promise<XsMessage | 'TIMEOUT' | 'CLOSED'> {
+  /** The next reply, or 'TIMEOUT' / 'CLOSED' (the default wait is generous: CI machines are busy). */
+  nextReply(timeoutMs = 5000): Promise<XsMessage | 'TIMEOUT' | 'CLOSED'> {
     return new Promise((ok) => {
+      const early = this.unclaimed.shift();
+      if (early) return ok(early);
       if (this.closed) return ok('CLOSED');
       const take = (m: XsMessage | 'CLOSED') => {
         clearTimeout(timer);
