@@ -137,16 +137,41 @@ export function forEach(a: usize, nbits: i32, out: usize): i32 {
   return n;
 }
 
-/** A 32-bit hash of the bits below nbits (for interning equal masks), over 32-bit halves. */
+/**
+ * A 32-bit hash of the bits below nbits (for interning equal masks). Four independent lanes —
+ * 32-bit word j feeds lane j%4 — so the SIMD build hashes a v128 per step and no multiply
+ * waits on the previous one; the lanes are folded at the end.
+ */
 export function hash(a: usize, nbits: i32): u32 {
   const n32 = (nbits + 31) >>> 5;
-  let h: u32 = 0x811c9dc5 ^ <u32>nbits;
-  for (let i = 0; i < n32; i++) {
-    let w = load<u32>(a + (<usize>i << 2));
-    if (i == n32 - 1 && (nbits & 31)) w &= (<u32>1 << <u32>(nbits & 31)) - 1;
+  // The last word is masked, so whole-v128 steps stop before it.
+  const plain = (nbits & 31) ? n32 - 1 : n32;
+  let h0: u32 = 0x811c9dc5, h1: u32 = 0x01000193, h2: u32 = 0x9e3779b1, h3: u32 = 0x85ebca6b;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc = i32x4(0x811c9dc5, 0x01000193, 0x9e3779b1, 0x85ebca6b);
+    const k = i32x4.splat(0x9e3779b1);
+    for (; j + 4 <= plain; j += 4) {
+      acc = i32x4.mul(v128.xor(acc, v128.load(a + (<usize>j << 2))), k);
+      acc = v128.xor(acc, i32x4.shr_u(acc, 15));
+    }
+    h0 = i32x4.extract_lane(acc, 0); h1 = i32x4.extract_lane(acc, 1);
+    h2 = i32x4.extract_lane(acc, 2); h3 = i32x4.extract_lane(acc, 3);
+  }
+  for (; j < n32; j++) {
+    let w = load<u32>(a + (<usize>j << 2));
+    if (j == n32 - 1 && (nbits & 31)) w &= (<u32>1 << <u32>(nbits & 31)) - 1;
+    const lane = j & 3;
+    let h = lane == 0 ? h0 : lane == 1 ? h1 : lane == 2 ? h2 : h3;
     h = (h ^ w) * 0x9e3779b1;
     h ^= h >>> 15;
+    if (lane == 0) h0 = h; else if (lane == 1) h1 = h; else if (lane == 2) h2 = h; else h3 = h;
   }
+  let h: u32 = <u32>nbits;
+  h = (h ^ h0) * 0x85ebca6b; h ^= h >>> 13;
+  h = (h ^ h1) * 0x85ebca6b; h ^= h >>> 13;
+  h = (h ^ h2) * 0x85ebca6b; h ^= h >>> 13;
+  h = (h ^ h3) * 0x85ebca6b; h ^= h >>> 16;
   return h;
 }
 

@@ -15,6 +15,8 @@ import { CpuMask } from './cpumask.js';
 export class InternTable {
   private readonly buckets = new Map<number, number[]>();
   private readonly refs = new Map<number, number>();
+  /** Each interned handle's hash, so that releasing it does not hash it again. */
+  private readonly hashes = new Map<number, number>();
 
   constructor(private readonly engine: Engine) {}
 
@@ -44,6 +46,7 @@ export class InternTable {
     e.k.clearTail(h, e.nrCpuIds);
     bucket.push(h);
     this.refs.set(h, 1);
+    this.hashes.set(h, hash);
     return h;
   }
 
@@ -64,11 +67,12 @@ export class InternTable {
       return;
     }
     const e = this.engine;
-    const hash = e.k.hash(h, e.nrCpuIds) >>> 0;
+    const hash = this.hashes.get(h)!;
     const bucket = this.buckets.get(hash)!;
     bucket.splice(bucket.indexOf(h), 1);
     if (bucket.length === 0) this.buckets.delete(hash);
     this.refs.delete(h);
+    this.hashes.delete(h);
     e.release(h, e.cpuWords * 8);
   }
 

@@ -223,11 +223,18 @@ export function createReferenceKernels(memory: LinearMemory): Kernels {
       return k;
     },
     hash(a, nbits) {
+      // Four lanes, 32-bit word j into lane j % 4, folded at the end (assembly/masks.ts hash).
       const n = words32(nbits);
-      let hv = (0x811c9dc5 ^ nbits) >>> 0;
+      const lanes = [0x811c9dc5, 0x01000193, 0x9e3779b1, 0x85ebca6b];
       for (let j = 0; j < n; j++) {
-        hv = Math.imul((hv ^ validWord32(a, j, nbits)) >>> 0, 0x9e3779b1) >>> 0;
-        hv = (hv ^ (hv >>> 15)) >>> 0;
+        let x = Math.imul((lanes[j & 3] ^ validWord32(a, j, nbits)) >>> 0, 0x9e3779b1) >>> 0;
+        x = (x ^ (x >>> 15)) >>> 0;
+        lanes[j & 3] = x;
+      }
+      let hv = nbits >>> 0;
+      for (let l = 0; l < 4; l++) {
+        hv = Math.imul((hv ^ lanes[l]) >>> 0, 0x85ebca6b) >>> 0;
+        hv = (hv ^ (hv >>> (l === 3 ? 16 : 13))) >>> 0;
       }
       return hv;
     },

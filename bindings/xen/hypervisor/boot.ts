@@ -58,7 +58,7 @@ export function boot(opts: HypervisorOptions): HypervisorState {
     pools: new Map(), domains: new Map(),
     cpuPool: new Int32Array(engine.nrCpuIds).fill(-1),
     nodeFree: Float64Array.from(topology.nodes, (n) => (n.online ? n.memfree : 0)),
-    scratch: [engine.cpumask(), engine.cpumask(), engine.cpumask()],
+    scratch: [engine.cpumask(), engine.cpumask(), engine.cpumask(), engine.cpumask()],
     log, nextDomid: 1,
   };
   const pool0 = newPool(hv, 0, scheduler === 'credit' ? SCHED_CREDIT : SCHED_CREDIT2);

@@ -27,10 +27,16 @@ export function resourceCpus(hv: HypervisorState, cpu: number): number[] {
   return out;
 }
 
-/** res_valid := cpu_valid ∩ masters of scheduling resources. */
-function refreshResValid(hv: HypervisorState, pool: Cpupool): void {
-  pool.resValid.clearAll();
-  for (const c of pool.cpuValid.toArray()) if (hv.resourceMaster[c] === c) pool.resValid.set(c);
+/** res_valid = cpu_valid ∩ masters of scheduling resources: a resource's master joins or leaves with it. */
+function setResource(hv: HypervisorState, pool: Cpupool, cpus: number[], inPool: boolean): void {
+  for (const c of cpus) {
+    if (inPool) pool.cpuValid.set(c);
+    else pool.cpuValid.clear(c);
+    if (hv.resourceMaster[c] === c) {
+      if (inPool) pool.resValid.set(c);
+      else pool.resValid.clear(c);
+    }
+  }
 }
 
 export function newPool(hv: HypervisorState, id: number, schedId: number): Cpupool {
@@ -89,11 +95,9 @@ function resourceFree(hv: HypervisorState, cpu: number): boolean {
 
 /** Assigns the free scheduling resource of `cpu` to the pool (no checks, no node-affinity update). */
 export function assignResource(hv: HypervisorState, pool: Cpupool, cpu: number): void {
-  for (const c of resourceCpus(hv, cpu)) {
-    pool.cpuValid.set(c);
-    hv.cpuPool[c] = pool.id;
-  }
-  refreshResValid(hv, pool);
+  const cpus = resourceCpus(hv, cpu);
+  setResource(hv, pool, cpus, true);
+  for (const c of cpus) hv.cpuPool[c] = pool.id;
 }
 
 /** ADDCPU (§6.1): the whole scheduling resource joins; every domain's node affinity is recomputed. */
@@ -120,13 +124,11 @@ export function unassignResource(hv: HypervisorState, p: Cpupool, cpu: number): 
   const cpus = resourceCpus(hv, cpu);
   const leaving: CpuMask = hv.scratch[0].clearAll();
   for (const c of cpus) leaving.set(c);
-  p.cpuValid.andNot(leaving);
-  refreshResValid(hv, p);
+  setResource(hv, p, cpus, false);
   try {
     cpuDisableScheduler(hv, p, leaving);
   } catch (e) {
-    for (const c of cpus) p.cpuValid.set(c);
-    refreshResValid(hv, p);
+    setResource(hv, p, cpus, true);
     throw e;
   }
   for (const c of cpus) hv.cpuPool[c] = -1;

@@ -5,7 +5,7 @@
  */
 import { fail } from '../../errors.js';
 import { updateNodeAffinity } from './node-affinity.js';
-import { allocateUnits, schedSetAffinity, selectInitialCpu } from './sched.js';
+import { allocateUnits, schedSetAffinity, selectInitialCpus } from './sched.js';
 import type { Dom0Options, Domain, HypervisorState } from './types.js';
 
 /** Credit1's default weight (sched_credit.c CSCHED_DEFAULT_WEIGHT). */
@@ -69,8 +69,8 @@ export function createDomain(hv: HypervisorState, cfg: CreateDomainConfig, isDom
 export function maxVcpus(hv: HypervisorState, d: Domain, max: number, dom0?: { cpus: number; opts: Dom0Options }): void {
   if (!Number.isInteger(max) || max < 1 || max > d.maxVcpus) fail('EINVAL', `d${d.domid}: max_vcpus ${max} is not in 1..${d.maxVcpus}`);
   if (max < d.created) fail('EINVAL', `d${d.domid} already has ${d.created} vCPUs`);
+  selectInitialCpus(hv, d, d.created, max);
   for (let v = d.created; v < max; v++) {
-    d.processor[v] = selectInitialCpu(hv, d, v);
     d.created = v + 1;
     if (v % d.gran !== 0) continue;
     const u = v / d.gran;

@@ -41,15 +41,10 @@ export function domainOf(hv: HypervisorState, domid: number): Domain {
   return d;
 }
 
-/** Guest → Xen (xenctl_bitmap_to_bitmap, §5.4) into `m`; EFAULT for a short buffer (m is then freed). */
+/** Guest → Xen (xenctl_bitmap_to_bitmap, §5.4) into `m`; EFAULT for a null or short buffer. */
 function readBitmap<M extends Bitmap>(m: M, map: XenctlBitmap): M {
-  try {
-    if (!map.bytes) fail('EFAULT', 'null guest handle');
-    return fromXenctlBitmap(m, map.bytes, map.nrBits);
-  } catch (e) {
-    m.free();
-    throw e;
-  }
+  if (!map.bytes) fail('EFAULT', 'null guest handle');
+  return fromXenctlBitmap(m, map.bytes, map.nrBits);
 }
 
 /**
@@ -61,10 +56,13 @@ export function writeBitmap(hv: HypervisorState, m: Bitmap, map: XenctlBitmap): 
   if (!map.bytes) fail('EFAULT', 'null guest handle');
   const guestBytes = Math.ceil(map.nrBits / 8);
   if (map.bytes.length < guestBytes) fail('EFAULT', `guest buffer of ${map.bytes.length} bytes for ${map.nrBits} bits`);
-  const out = toXenctlBitmap(m, map.nrBits);
   const xenBytes = Math.ceil(m.nbits / 8);
-  if (hv.version === 'HEAD' && guestBytes > 0 && guestBytes < xenBytes) out[guestBytes - 1] = toXenctlBitmap(m)[xenBytes - 1];
-  map.bytes.set(out);
+  const copy = Math.min(guestBytes, xenBytes);
+  map.bytes.set(new Uint8Array(m.engine.memory.buffer, m.handle, copy));
+  map.bytes.fill(0, copy, guestBytes);
+  // The last Xen byte never exports bits at or above the width.
+  if (copy === xenBytes && m.nbits % 8) map.bytes[copy - 1] &= (1 << m.nbits % 8) - 1;
+  if (hv.version === 'HEAD' && guestBytes > 0 && guestBytes < xenBytes) map.bytes[guestBytes - 1] = toXenctlBitmap(m)[xenBytes - 1];
 }
 
 /** §5.3 validation rows 1-3 (EINVAL, ESRCH, EINVAL). */
@@ -94,22 +92,12 @@ export function setVcpuAffinity(hv: HypervisorState, domid: number, vcpu: number
     try {
       if (flags & XEN_VCPUAFFINITY_FORCE) hypercall(() => undoOverridePin(hv, d, vcpu));
       if (flags & XEN_VCPUAFFINITY_HARD) {
-        const m = readBitmap(e.cpumask(), hard!);
-        try {
-          vcpuSetHardAffinity(hv, d, vcpu, m);
-          writeBitmap(hv, effective(hv, d, u, false), hard!);
-        } finally {
-          m.free();
-        }
+        vcpuSetHardAffinity(hv, d, vcpu, readBitmap(hv.scratch[3], hard!));
+        writeBitmap(hv, effective(hv, d, u, false), hard!);
       }
       if (flags & XEN_VCPUAFFINITY_SOFT) {
         try {
-          const m = readBitmap(e.cpumask(), soft!);
-          try {
-            vcpuSetAffinity(hv, d, vcpu, m, 'soft');
-          } finally {
-            m.free();
-          }
+          vcpuSetAffinity(hv, d, vcpu, readBitmap(hv.scratch[3], soft!), 'soft');
         } catch (err) {
           if (flags & XEN_VCPUAFFINITY_HARD) hypercall(() => vcpuSetAffinity(hv, d, vcpu, old, 'hard'));
           throw err;

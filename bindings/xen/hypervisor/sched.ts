@@ -184,18 +184,19 @@ export function cpuDisableSchedulerCheck(pool: Cpupool): void {
 }
 
 /**
- * Xen `sched_select_initial_cpu` (§3.7): the CPUs of the domain's nodes in its pool (or the
- * whole pool if none); vCPU 0 takes the first, vCPU k cycles on from vCPU k-1.
+ * Xen `sched_select_initial_cpu` (§3.7) for vCPUs from…to-1: the CPUs of the domain's nodes in
+ * its pool (or the whole pool if none); vCPU 0 takes the first, vCPU k cycles on from vCPU k-1.
+ * The candidate set depends only on the domain, so it is built once for the batch.
  */
-export function selectInitialCpu(hv: HypervisorState, d: Domain, v: number): number {
+export function selectInitialCpus(hv: HypervisorState, d: Domain, from: number, to: number): void {
   const e = hv.engine;
   const C = hv.scratch[1].clearAll();
-  const nodes = d.nodeAffinity.toArray().filter((n) => n < e.nrNodes && hv.topology.nodes[n]?.online);
+  const nodes = d.nodeAffinity.toArray().filter((n) => n < hv.topology.nodes.length && hv.topology.nodes[n].online);
   const [list] = e.writeLists(nodes.map((n) => e.nodeCpumask(n).handle));
   e.k.orMany(C.handle, list, nodes.length, C.nwords);
   C.and(hv.cpuOnline).and(d.pool.cpuValid);
   if (C.isEmpty()) C.copy(d.pool.cpuValid);
-  return v === 0 ? C.first() : C.cycle(d.processor[v - 1]);
+  for (let v = from; v < to; v++) d.processor[v] = v === 0 ? C.first() : C.cycle(d.processor[v - 1]);
 }
 
 /**

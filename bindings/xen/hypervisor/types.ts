@@ -107,8 +107,8 @@ export interface HypervisorState {
   readonly cpuPool: Int32Array;
   /** Free bytes per node (the heap). */
   readonly nodeFree: Float64Array;
-  /** Scratch masks for intermediate results (never held across calls). */
-  readonly scratch: [CpuMask, CpuMask, CpuMask];
+  /** Scratch masks for intermediate results (never held across calls); [3] holds a hypercall's input map. */
+  readonly scratch: [CpuMask, CpuMask, CpuMask, CpuMask];
   /** Messages Xen would print (e.g. "Breaking affinity for d1v0"). */
   readonly log: string[];
   nextDomid: number;
