@@ -3,7 +3,8 @@
 // here from the spec text (xen-hypervisor.md §3-6) with plain Sets and arrays. Nothing is shared
 // with bindings/ except the public calls that drive the system under test. After every op the
 // return code, write-back maps, raw hard/soft per vCPU, node affinity, auto flag, pool membership
-// and free CPUs must agree.
+// and free CPUs must agree. Most runs follow REF (the default); two follow HEAD, whose copy-back
+// differs for guest buffers shorter than Xen's (§5.4).
 //
 // Where the spec leaves a choice to the implementation the model follows the implementation's
 // documented choice: max_vcpus only ever adds vCPUs (lowering is EINVAL); a failed
@@ -56,13 +57,15 @@ function host(spec: string): Host {
 
 // ---- the reference model ---------------------------------------------------------------------
 type CpuSet = Set<number>;
+/** Which upstream behaviour (spec §0): REF, the default, or HEAD. */
+type Version = 'REF' | 'HEAD';
 interface MDom {
   domid: number; maxVcpus: number; created: number; pool: number; isDom0: boolean;
   hard: CpuSet[]; soft: CpuSet[]; saved: (CpuSet | null)[]; broken: number[];
   nodeAff: Set<number>; auto: boolean;
 }
 interface Model {
-  h: Host; gran: number; online: CpuSet;
+  h: Host; gran: number; version: Version; online: CpuSet;
   pools: Map<number, CpuSet>; cpuPool: number[]; doms: Map<number, MDom>;
 }
 
@@ -158,11 +161,18 @@ function parse(map: GuestMap, width: number): CpuSet {
   return out;
 }
 
-/** §5.4 OUT (REF): ceil(nr_bits/8) guest bytes hold the mask's bits, the rest of those bytes zero. */
-function writeBack(map: GuestMap, set: CpuSet): void {
-  const n = Math.ceil(map.nrBits / 8);
+/**
+ * §5.4 OUT: ceil(nr_bits/8) guest bytes hold the mask's bits, the rest of those bytes zero. At
+ * HEAD, when the guest's buffer is shorter than Xen's, its last byte gets Xen's *last* byte.
+ */
+function writeBack(m: Model, map: GuestMap, set: CpuSet): void {
+  const n = Math.ceil(map.nrBits / 8), xenBytes = Math.ceil(m.h.n / 8);
   map.bytes!.fill(0, 0, n);
   for (const c of set) if (c < n * 8) map.bytes![c >> 3] |= 1 << (c & 7);
+  if (m.version === 'HEAD' && n > 0 && n < xenBytes) {
+    map.bytes![n - 1] = 0;
+    for (const c of set) if (c >> 3 === xenBytes - 1) map.bytes![n - 1] |= 1 << (c & 7);
+  }
 }
 
 /** §3.5 undo: clear the reason; restore the saved hard mask when the unit has no pin left. */
@@ -206,7 +216,7 @@ function mSetVcpuAffinity(m: Model, domid: number, vcpu: number, flags: number, 
     const req = parse(hard!, m.h.n);
     if (!meets(req, online)) fail(E.EINVAL); // §3.4
     mSetAffinity(m, d, vcpu, req, 'hard');
-    writeBack(hard!, inter(d.hard[u], online));
+    writeBack(m, hard!, inter(d.hard[u], online));
   }
   if (flags & SOFT) {
     let req: CpuSet;
@@ -217,7 +227,7 @@ function mSetVcpuAffinity(m: Model, domid: number, vcpu: number, flags: number, 
       if (flags & HARD) run(() => mSetAffinity(m, d, vcpu, old, 'hard'));
       throw e;
     }
-    writeBack(soft!, inter(inter(req, online), d.hard[u]));
+    writeBack(m, soft!, inter(inter(req, online), d.hard[u]));
   }
 }
 
@@ -225,8 +235,8 @@ function mSetVcpuAffinity(m: Model, domid: number, vcpu: number, flags: number, 
 function mGetVcpuAffinity(m: Model, domid: number, vcpu: number, flags: number, hard: GuestMap | null, soft: GuestMap | null): void {
   const d = vcpuChecks(m, domid, vcpu, flags, hard, soft);
   const u = Math.floor(vcpu / m.gran);
-  if (flags & HARD) writeBack(hard!, d.hard[u]);
-  if (flags & SOFT) writeBack(soft!, d.soft[u]);
+  if (flags & HARD) writeBack(m, hard!, d.hard[u]);
+  if (flags & SOFT) writeBack(m, soft!, d.soft[u]);
 }
 
 /** XEN_DOMCTL_setnodeaffinity (§4.1, §5.5). */
@@ -357,9 +367,9 @@ function mSetCpuState(m: Model, cpu: number, online: boolean): void {
 interface Dom0Opts { vcpus?: number; nodes?: number[]; relaxed?: boolean; vcpusPin?: boolean }
 
 /** §3.1 boot: Pool-0 holds every CPU; dom0 with dom0_cpus, dom0_nodes, pinning as configured. */
-function bootModel(h: Host, gran: number, o: Dom0Opts): Model {
+function bootModel(h: Host, gran: number, version: Version, o: Dom0Opts): Model {
   const m: Model = {
-    h, gran, online: new Set(range(h.n)), pools: new Map([[0, new Set(range(h.n))]]),
+    h, gran, version, online: new Set(range(h.n)), pools: new Map([[0, new Set(range(h.n))]]),
     cpuPool: new Array(h.n).fill(0), doms: new Map(),
   };
   const pool0 = m.pools.get(0)!;
@@ -631,15 +641,17 @@ function step(r: Rng, m: Model, s: Sut, pinOk: boolean): StepResult {
 }
 
 // ---- the runs ------------------------------------------------------------------------------
-interface Case { spec: string; gran: 'cpu' | 'core'; seeds: number[] }
+interface Case { spec: string; gran: 'cpu' | 'core'; version: Version; seeds: number[] }
 const CASES: Case[] = [
-  { spec: 'pack:2 node:2 core:3 pu:2', gran: 'cpu', seeds: [1, 2, 3] },
-  { spec: 'node:2 core:3 pu:1', gran: 'cpu', seeds: [4, 5, 13, 14] },
-  { spec: 'pack:3 node:1 core:2 pu:2', gran: 'cpu', seeds: [6, 7, 15] },
-  { spec: 'node:4 core:5 pu:2', gran: 'cpu', seeds: [8] },
-  { spec: 'pack:2 core:5 pu:2', gran: 'cpu', seeds: [9] },
-  { spec: 'pack:2 node:2 core:3 pu:2', gran: 'core', seeds: [10, 11] },
-  { spec: 'node:3 core:3 pu:2', gran: 'core', seeds: [12] },
+  { spec: 'pack:2 node:2 core:3 pu:2', gran: 'cpu', version: 'REF', seeds: [1, 2, 3] },
+  { spec: 'node:2 core:3 pu:1', gran: 'cpu', version: 'REF', seeds: [4, 5, 13, 14] },
+  { spec: 'pack:3 node:1 core:2 pu:2', gran: 'cpu', version: 'REF', seeds: [6, 7, 15] },
+  { spec: 'node:4 core:5 pu:2', gran: 'cpu', version: 'REF', seeds: [8] },
+  { spec: 'pack:2 core:5 pu:2', gran: 'cpu', version: 'REF', seeds: [9] },
+  { spec: 'pack:2 node:2 core:3 pu:2', gran: 'core', version: 'REF', seeds: [10, 11] },
+  { spec: 'node:3 core:3 pu:2', gran: 'core', version: 'REF', seeds: [12] },
+  { spec: 'pack:2 node:2 core:3 pu:2', gran: 'cpu', version: 'HEAD', seeds: [16] },
+  { spec: 'node:5 core:2 pu:2', gran: 'cpu', version: 'HEAD', seeds: [17] },
 ];
 const OPS = 300;
 const KINDS: KernelKind[] = ['wasm', 'ts'];
@@ -656,7 +668,7 @@ function dom0Options(r: Rng, h: Host, gran: 'cpu' | 'core'): Dom0Opts {
 }
 
 describe.each(KINDS)('hypervisor differential (%s kernels)', (kernels) => {
-  it.each(CASES)('$spec sched-gran=$gran', ({ spec, gran, seeds }) => {
+  it.each(CASES)('$spec sched-gran=$gran $version', ({ spec, gran, version, seeds }) => {
     const h = host(spec);
     for (const seed of seeds) {
       const r = rngOf(seed * 7919 + (kernels === 'ts' ? 1 : 0));
@@ -664,9 +676,9 @@ describe.each(KINDS)('hypervisor differential (%s kernels)', (kernels) => {
       const topology = Topology.fromSynthetic(spec);
       expect(topology.nrCpuIds).toBe(h.n);
       const engine = createEngine({ nrCpus: h.n, kernels, seed });
-      const hv = createHypervisor({ engine, topology, schedGran: gran, dom0 });
+      const hv = createHypervisor({ engine, topology, schedGran: gran, version, dom0 });
       const s: Sut = { hv, topology };
-      const m = bootModel(h, gran === 'core' ? 2 : 1, dom0);
+      const m = bootModel(h, gran === 'core' ? 2 : 1, version, dom0);
       const trace: string[] = [`boot dom0 ${JSON.stringify(dom0)}`];
       const check = (what: string) => {
         const domids = sorted(new Set([...m.doms.keys(), ...hv.state.domains.keys()]));
