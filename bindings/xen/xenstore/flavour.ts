@@ -30,7 +30,7 @@ export interface Flavour {
   pathMax: { stripLocalDomain: boolean; max: number };
   /** Largest value; null = only the 4096-byte payload limits it (cx dom0). */
   valueMax: { dom0: number | null; domU: number | null };
-  /** cx domU: node record size (16 + 8·perms + value + child names) over 2048 ⇒ ENOSPC. */
+  /** cx domU: node record size (header + 8·perms + value + child names, tree.ts) over 2048 ⇒ ENOSPC. */
   nodeSizeMax: number | null;
   /** Per-domain quotas (unprivileged domains only) and the error each one gives. */
   quota: {
@@ -47,16 +47,17 @@ export interface Flavour {
   unwatchEmptyPath: ErrnoName;
   /** An unprivileged owner naming another owner in SET_PERMS: cx EPERM, ox EACCES (observed). */
   changeOwnerError: ErrnoName;
-  /** Unknown transaction id, on any request including TRANSACTION_END: cx ENOENT, ox EIO. */
+  /** Unknown non-zero transaction id, on any request including TRANSACTION_END: cx ENOENT, ox EIO (id 0 at END: ENOENT on both). */
   unknownTransaction: ErrnoName;
   /** RELEASE / RESUME of a domain that is not introduced: cx ENOENT, ox EINVAL. */
   unknownDomain: ErrnoName;
   /**
    * Transaction commit (spec §10.7). cx: optimistic, every node the transaction touched keeps
    * the generation it had at first touch, and reads of untouched nodes see the live store.
-   * ox: a snapshot taken at start; on commit a read-only transaction always succeeds, otherwise
-   * if the store changed meanwhile the operations are replayed on the live store and the
-   * commit succeeds iff every reply is the same (oxenstored `transaction_replay`).
+   * ox: a snapshot taken at start; on commit a read-only transaction always succeeds; otherwise
+   * it commits if the store did not change, or if the subtrees under its read and write low
+   * paths did not (`can_coalesce`), or if replaying its operations on the live store gives the
+   * same reply for each (oxenstored `transaction_replay`).
    */
   transactions: 'generation' | 'snapshot-replay';
   /**

@@ -23,6 +23,9 @@ export class LiveTree implements NodeView {
   private readonly ownedCount = new Map<number, number>();
   /** Open ox snapshots: each keeps the record a path had at its start, captured on first change. */
   private readonly snapshots = new Set<Map<string, Node | undefined>>();
+  /** When each live record was stored (C xenstored's node generation). */
+  private readonly stamps = new WeakMap<Node, number>();
+  private clock = 0;
 
   get(path: string): Node | undefined {
     return this.nodes.get(path);
@@ -39,7 +42,19 @@ export class LiveTree implements NodeView {
     if (node) {
       this.count(node.perms[0].domid, 1);
       this.nodes.set(path, node);
+      this.stamps.set(node, ++this.clock);
     } else this.nodes.delete(path);
+  }
+
+  /** The generation counter now: records stored later have a higher stamp. */
+  get now(): number {
+    return this.clock;
+  }
+
+  /** When the live record at `path` was stored (0 if missing). */
+  stampOf(path: string): number {
+    const node = this.nodes.get(path);
+    return node ? (this.stamps.get(node) ?? 0) : 0;
   }
 
   owned(domid: number): number {
@@ -69,7 +84,7 @@ export class LiveTree implements NodeView {
 
 /** How a transaction sees the nodes it has not changed itself. */
 export type Base =
-  | { kind: 'live'; touched: Map<string, Node | undefined> }
+  | { kind: 'live'; touched: Map<string, Node | undefined>; since: number }
   | { kind: 'snapshot'; preimages: Map<string, Node | undefined> }
   | { kind: 'direct' };
 
@@ -100,6 +115,18 @@ export class TransactionView implements NodeView {
     const node = access ? this.under.get(path) : this.under.peek(path);
     if (b.kind === 'live' && access) b.touched.set(path, node);
     return node;
+  }
+
+  /**
+   * cx: `path` is a live node the transaction has not touched, stored after it started. C
+   * xenstored 4.17 cannot delete such a node inside the transaction (RM answers EIO, observed).
+   */
+  unseenAndNewer(path: string): boolean {
+    if (this.overlay.has(path)) return false;
+    const b = this.base;
+    if (b.kind === 'direct') return this.under.unseenAndNewer?.(path) ?? false;
+    if (b.kind !== 'live' || b.touched.has(path)) return false;
+    return this.under instanceof LiveTree && this.under.stampOf(path) > b.since;
   }
 
   set(path: string, node: Node | undefined): void {
@@ -166,7 +193,7 @@ export function noteWrite(tx: Transaction, path: string): void {
 }
 
 export function startTransaction(flavour: Flavour, live: LiveTree, id: number): Transaction {
-  const base: Base = flavour.transactions === 'generation' ? { kind: 'live', touched: new Map() } : { kind: 'snapshot', preimages: live.openSnapshot() };
+  const base: Base = flavour.transactions === 'generation' ? { kind: 'live', touched: new Map(), since: live.now } : { kind: 'snapshot', preimages: live.openSnapshot() };
   return { id, view: new TransactionView(live, base), operations: [], events: [] };
 }
 
@@ -228,18 +255,18 @@ function graft(live: LiveTree, view: TransactionView, at: string): void {
 }
 
 /**
- * cx keeps one watch entry per node a transaction changed, updated by each later change: on
- * commit a node fires once, as its last change says (a node written then removed with its
- * parent fires like a removed descendant — observed).
+ * cx keeps one watch entry per node a transaction changed: on commit each node fires once,
+ * for watches above it too if any of its changes did (a node given new permissions and then
+ * removed with its parent still reaches the parent's watchers — observed), and not at all if
+ * it neither existed before the transaction nor exists after it (observed).
  */
-function eventPerNode(events: readonly NodeEvent[]): NodeEvent[] {
-  const last = new Map<string, NodeEvent>();
+function eventPerNode(events: readonly NodeEvent[], existed: (path: string) => boolean, exists: (path: string) => boolean): NodeEvent[] {
+  const byPath = new Map<string, NodeEvent>();
   for (const e of events) {
-    last.delete(e.path);
-    last.set(e.path, e);
+    const first = byPath.get(e.path);
+    byPath.set(e.path, first ? { ...first, subtree: first.subtree || e.subtree } : e);
   }
-  const order = [...new Set(events.map((e) => e.path))];
-  return order.map((p) => last.get(p)!);
+  return [...byPath.values()].filter((e) => existed(e.path) || exists(e.path));
 }
 
 /** A commit that passed its checks: who to tell (judged on `before`/`after`), then `apply`. */
@@ -267,7 +294,9 @@ function plan(live: LiveTree, tx: Transaction): CommitPlan {
     for (const [path, node] of base.kind === 'live' ? base.touched : []) {
       if (live.get(path) !== node) fail('EAGAIN', `${path} changed since the transaction first used it`);
     }
-    return { events: eventPerNode(tx.events), before: (p) => live.peek(p), after, apply: () => tx.view.applyTo(live) };
+    const touched = base.kind === 'live' ? base.touched : new Map<string, Node | undefined>();
+    const events = eventPerNode(tx.events, (p) => touched.get(p) !== undefined, (p) => tx.view.peek(p) !== undefined);
+    return { events, before: (p) => live.peek(p), after, apply: () => tx.view.applyTo(live) };
   }
   const pre = base.preimages;
   // the tree as the transaction started from it (valid until the snapshot closes)
