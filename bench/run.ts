@@ -3,11 +3,15 @@
  * subject group, each variant against the group's baseline (the README keeps the latest).
  */
 import { table, type Row } from './harness.js';
+import { benchHypervisor } from './hypervisor.bench.js';
 import { benchMasks } from './masks.bench.js';
 import { benchSolaris } from './solaris.bench.js';
+import { benchToolstack } from './toolstack.bench.js';
 
 const groups: Record<string, { run: () => Promise<Row[]>; baseline: string }> = {
   masks: { run: benchMasks, baseline: 'wasm-simd' },
+  hypervisor: { run: benchHypervisor, baseline: 'ts' },
+  toolstack: { run: benchToolstack, baseline: '' },
   solaris: { run: benchSolaris, baseline: 'ts-reference' },
 };
 

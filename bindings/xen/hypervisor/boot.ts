@@ -108,6 +108,7 @@ export function onCpuStateChange(hv: HypervisorState, change: CpuStateChange): v
   const cpu = change.cpu;
   forgetPhysinfo(hv);
   if (!isOnline) {
+    if (cpu === 0) fail('EINVAL', 'Xen never takes CPU 0 down (cpu_down)');
     const poolId = hv.cpuPool[cpu];
     if (poolId > 0) fail('ENODEV', `CPU ${cpu} is in cpupool ${poolId}; move it to Pool-0 or free it first`);
     if (poolId === 0) {

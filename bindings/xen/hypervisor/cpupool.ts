@@ -138,10 +138,8 @@ export function unassignResource(hv: HypervisorState, p: Cpupool, cpu: number): 
 /** RMCPU (§6.1): PAR_ANY takes the pool's last CPU. */
 export function cpupoolRemoveCpu(hv: HypervisorState, id: number, cpu: number = CPUPOOL_PAR_ANY): number {
   const p = getPool(hv, id);
-  if (cpu === CPUPOOL_PAR_ANY) {
-    cpu = p.cpuValid.last();
-    if (cpu >= hv.engine.nrCpuIds) fail('EADDRNOTAVAIL', `cpupool ${id} has no CPU`);
-  }
+  // cpumask_last of an empty pool is nr_cpu_ids, which the next check rejects with EINVAL.
+  if (cpu === CPUPOOL_PAR_ANY) cpu = p.cpuValid.last();
   if (!Number.isInteger(cpu) || cpu < 0 || cpu >= hv.engine.nrCpuIds) fail('EINVAL', `CPU ${cpu} is not below nr_cpu_ids ${hv.engine.nrCpuIds}`);
   if ((id === 0 && cpu === 0) || !hv.cpuOnline.test(cpu)) fail('EINVAL', id === 0 && cpu === 0 ? 'CPU 0 cannot leave Pool-0' : `CPU ${cpu} is offline`);
   if (hv.cpuPool[cpu] !== id) fail('EADDRNOTAVAIL', `CPU ${cpu} is not in cpupool ${id}`);

@@ -144,11 +144,16 @@ function unitsToBreak(hv: HypervisorState, pool: Cpupool, cpus: CpuMask): [Domai
   const k = hv.engine.k;
   const n = hv.engine.nrCpuIds;
   const out: [Domain, number][] = [];
+  // Decided once per distinct hard mask: a domain whose masks all keep a CPU is skipped whole.
+  const verdict = new Map<number, boolean>();
+  const breaks = (h: number): boolean => {
+    let b = verdict.get(h);
+    if (b === undefined) verdict.set(h, (b = !k.intersects(h, pool.cpuValid.handle, n) && k.intersects(h, cpus.handle, n) !== 0));
+    return b;
+  };
   for (const d of pool.domains) {
-    for (let u = 0; u * d.gran < d.created; u++) {
-      const h = d.unitHard[u];
-      if (!k.intersects(h, pool.cpuValid.handle, n) && k.intersects(h, cpus.handle, n)) out.push([d, u]);
-    }
+    if (![...d.hardRefs.keys()].some(breaks)) continue;
+    for (let u = 0; u * d.gran < d.created; u++) if (breaks(d.unitHard[u])) out.push([d, u]);
   }
   return out;
 }
@@ -171,7 +176,11 @@ export function cpuDisableScheduler(hv: HypervisorState, pool: Cpupool, cpus: Cp
     for (const v of unitVcpus(d, u)) hv.log.push(`Breaking affinity for d${d.domid}v${v}`);
     schedSetAffinity(hv, d, u, hv.allHandle, 0);
   }
-  for (const d of pool.domains) for (let u = 0; u * d.gran < d.created; u++) migrateUnit(hv, d, u);
+  // §3.8 step 2: only units running on a leaving CPU move.
+  const leaving = new Set(cpus.toArray());
+  for (const d of pool.domains) {
+    for (let v = 0; v < d.created; v++) if (leaving.has(d.processor[v])) migrateUnit(hv, d, unitOf(d, v));
+  }
 }
 
 /** Xen `cpu_disable_scheduler_check` (§3.8): EADDRINUSE if any vCPU of the pool is temporarily pinned. */
