@@ -397,18 +397,21 @@ export function xenInvariants(x: XenHost): string[] {
   const e = hv.engine;
   const scratch = e.nodemask();
   try {
+    // Every unit's masks, repeats included (the union does not mind): no per-domain sets.
+    const hard: number[] = [];
+    const soft: number[] = [];
     for (const d of hv.domains.values()) {
       const units = Math.ceil(d.created / d.gran);
-      const hard = new Set<number>();
-      const soft = new Set<number>();
+      hard.length = 0;
+      soft.length = 0;
       for (let u = 0; u < units; u++) {
         const h = d.unitHard[u] || hv.allHandle;
-        hard.add(h);
-        if (d.unitSoft[u]) soft.add(d.unitSoft[u]);
+        hard.push(h);
+        if (d.unitSoft[u]) soft.push(d.unitSoft[u]);
         if (!e.k.intersects(h, d.pool.cpuValid.handle, e.nrCpuIds)) out.push(`d${d.domid} unit ${u}: hard affinity outside pool ${d.pool.id}`);
       }
       if (d.created > 0 && d.autoNodeAffinity) {
-        e.updateNodeAff([...hard], [...soft], d.pool.resValid.handle, scratch.handle);
+        e.updateNodeAff(hard, soft, d.pool.resValid.handle, scratch.handle);
         if (!scratch.equals(d.nodeAffinity)) out.push(`d${d.domid}: node affinity ${d.nodeAffinity} ≠ recomputed ${scratch}`);
       }
       if (!d.isDom0) {
