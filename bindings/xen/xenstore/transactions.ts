@@ -23,9 +23,6 @@ export class LiveTree implements NodeView {
   private readonly ownedCount = new Map<number, number>();
   /** Open ox snapshots: each keeps the record a path had at its start, captured on first change. */
   private readonly snapshots = new Set<Map<string, Node | undefined>>();
-  /** When each live record was stored (C xenstored's node generation). */
-  private readonly stamps = new WeakMap<Node, number>();
-  private clock = 0;
 
   get(path: string): Node | undefined {
     return this.nodes.get(path);
@@ -42,19 +39,7 @@ export class LiveTree implements NodeView {
     if (node) {
       this.count(node.perms[0].domid, 1);
       this.nodes.set(path, node);
-      this.stamps.set(node, ++this.clock);
     } else this.nodes.delete(path);
-  }
-
-  /** The generation counter now: records stored later have a higher stamp. */
-  get now(): number {
-    return this.clock;
-  }
-
-  /** When the live record at `path` was stored (0 if missing). */
-  stampOf(path: string): number {
-    const node = this.nodes.get(path);
-    return node ? (this.stamps.get(node) ?? 0) : 0;
   }
 
   owned(domid: number): number {
@@ -84,7 +69,7 @@ export class LiveTree implements NodeView {
 
 /** How a transaction sees the nodes it has not changed itself. */
 export type Base =
-  | { kind: 'live'; touched: Map<string, Node | undefined>; since: number }
+  | { kind: 'live'; touched: Map<string, Node | undefined> }
   | { kind: 'snapshot'; preimages: Map<string, Node | undefined> }
   | { kind: 'direct' };
 
@@ -115,18 +100,6 @@ export class TransactionView implements NodeView {
     const node = access ? this.under.get(path) : this.under.peek(path);
     if (b.kind === 'live' && access) b.touched.set(path, node);
     return node;
-  }
-
-  /**
-   * cx: `path` is a live node the transaction has not touched, stored after it started. C
-   * xenstored 4.17 cannot delete such a node inside the transaction (RM answers EIO, observed).
-   */
-  unseenAndNewer(path: string): boolean {
-    if (this.overlay.has(path)) return false;
-    const b = this.base;
-    if (b.kind === 'direct') return this.under.unseenAndNewer?.(path) ?? false;
-    if (b.kind !== 'live' || b.touched.has(path)) return false;
-    return this.under instanceof LiveTree && this.under.stampOf(path) > b.since;
   }
 
   set(path: string, node: Node | undefined): void {
@@ -193,7 +166,7 @@ export function noteWrite(tx: Transaction, path: string): void {
 }
 
 export function startTransaction(flavour: Flavour, live: LiveTree, id: number): Transaction {
-  const base: Base = flavour.transactions === 'generation' ? { kind: 'live', touched: new Map(), since: live.now } : { kind: 'snapshot', preimages: live.openSnapshot() };
+  const base: Base = flavour.transactions === 'generation' ? { kind: 'live', touched: new Map() } : { kind: 'snapshot', preimages: live.openSnapshot() };
   return { id, view: new TransactionView(live, base), operations: [], events: [] };
 }
 

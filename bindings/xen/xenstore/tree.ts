@@ -24,8 +24,6 @@ export interface NodeView {
   get(path: string): Node | undefined;
   /** Like `get`, but not a transaction access (for deciding who hears a watch event). */
   peek(path: string): Node | undefined;
-  /** cx transactions: an untouched live node stored after the transaction started. */
-  unseenAndNewer?(path: string): boolean;
   set(path: string, node: Node | undefined): void;
   /** Number of nodes owned by `domid` as this view sees them (quota `nodes`/`maxentity`). */
   owned(domid: number): number;
@@ -215,20 +213,6 @@ export function makeNode(flavour: Flavour, view: NodeView, caller: Caller, path:
   return [{ path, op: 'mkdir', subtree: true, perms: eventPerms(flavour, before, around(view, path)) }];
 }
 
-/** The paths strictly below `path`, looked at without counting as transaction accesses. */
-function subtreeBelow(view: NodeView, path: string): string[] {
-  const out: string[] = [];
-  const stack = [...(view.peek(path)?.children ?? [])].map((c) => childPath(path, c));
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    const node = view.peek(p);
-    if (!node) continue;
-    out.push(p);
-    for (const c of node.children) stack.push(childPath(p, c));
-  }
-  return out;
-}
-
 /** Every path of the subtree at `path`, parents before children. */
 export function subtreePaths(view: NodeView, path: string): string[] {
   const out: string[] = [];
@@ -259,10 +243,6 @@ export function removeNode(flavour: Flavour, view: NodeView, caller: Caller, pat
   if (!accessFor(caller, node.perms).write) denied(flavour, view, path, `domain ${caller.domid} may not remove ${path}`);
   // a cx transaction can see a node whose parent is gone (see transactions.ts): `do_rm` says EINVAL
   if (path !== '/' && !view.get(parentOf(path))) fail('EINVAL', `the parent of ${path} is gone`);
-  if (view.unseenAndNewer) {
-    const below = subtreeBelow(view, path);
-    if (below.some((p) => view.unseenAndNewer!(p))) fail('EIO', `${path} has a node created after the transaction started`);
-  }
   const removed = subtreePaths(view, path);
   const before = around(view, path);
   const after: Around = { parent: before.parent, node: undefined };
