@@ -10,17 +10,11 @@ import type { Lwp } from './process.js';
 import { P_ALL, P_LWPID, P_PID, POP_AND, procsetTargets, setprocset } from './procset.js';
 import { STATE_NAMES } from './psets.js';
 import type { SolarisSystem } from './system.js';
+import { formatRuns } from '../mask/formats/cpulist.js';
 
 /** CPU ids as pginfo lists them: runs of consecutive ids collapsed to `a-b`, the rest space-separated. */
 export function formatCpuRanges(ids: readonly number[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < ids.length;) {
-    let j = i;
-    while (j + 1 < ids.length && ids[j + 1] === ids[j] + 1) j++;
-    out.push(j > i ? `${ids[i]}-${ids[j]}` : `${ids[i]}`);
-    i = j + 1;
-  }
-  return out.join(' ');
+  return formatRuns(ids, ' ');
 }
 
 const bound = (cpu: number) => (cpu === PBIND_NONE ? 'not bound' : String(cpu));

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, createRng } from '../../bindings/engine.js';
 import { AffinityError } from '../../bindings/errors.js';
+import { errnoOf } from '../helpers.js';
 
 const KINDS = ['wasm', 'wasm-scalar', 'ts'] as const;
 
@@ -91,29 +92,21 @@ describe.each(KINDS)('CpuMask semantics (%s kernels)', (kernels) => {
   it('bad input throws typed errors and leaves the mask unchanged', () => {
     const e = createEngine({ nrCpus: 8, kernels });
     const m = e.cpumaskFrom([1]);
-    const err = (f: () => unknown) => {
-      try {
-        f();
-      } catch (x) {
-        return x instanceof AffinityError ? x.errno : 'untyped';
-      }
-      return 'none';
-    };
-    expect(err(() => m.set(8))).toBe('EINVAL');
-    expect(err(() => m.set(-1))).toBe('EINVAL');
-    expect(err(() => m.set(1.5))).toBe('EINVAL');
-    expect(err(() => m.next(-2))).toBe('EINVAL');
-    expect(err(() => e.cpumaskFrom([1, 99]))).toBe('EINVAL');
-    expect(err(() => m.and(e.nodemask() as never))).toBe('EINVAL');
+    expect(errnoOf(() => m.set(8))).toBe('EINVAL');
+    expect(errnoOf(() => m.set(-1))).toBe('EINVAL');
+    expect(errnoOf(() => m.set(1.5))).toBe('EINVAL');
+    expect(errnoOf(() => m.next(-2))).toBe('EINVAL');
+    expect(errnoOf(() => e.cpumaskFrom([1, 99]))).toBe('EINVAL');
+    expect(errnoOf(() => m.and(e.nodemask() as never))).toBe('EINVAL');
     const other = createEngine({ nrCpus: 8, kernels }).cpumask();
-    expect(err(() => m.or(other))).toBe('EINVAL');
-    expect(err(() => createEngine({ nrCpus: 0 }))).toBe('EINVAL');
-    expect(err(() => createEngine({ nrCpus: 16385 }))).toBe('EINVAL');
-    expect(err(() => createEngine({ nrCpus: 4, kernels: 'gpu' as never }))).toBe('EINVAL');
+    expect(errnoOf(() => m.or(other))).toBe('EINVAL');
+    expect(errnoOf(() => createEngine({ nrCpus: 0 }))).toBe('EINVAL');
+    expect(errnoOf(() => createEngine({ nrCpus: 16385 }))).toBe('EINVAL');
+    expect(errnoOf(() => createEngine({ nrCpus: 4, kernels: 'gpu' as never }))).toBe('EINVAL');
     expect(m.toArray()).toEqual([1]);
     const f = e.cpumask();
     f.free();
-    expect(err(() => f.weight())).toBe('EINVAL');
+    expect(errnoOf(() => f.weight())).toBe('EINVAL');
   });
 
   it('NodeMask uses MAX_NUMNODES for queries and mutators (nodes_full needs all 64 bits)', () => {

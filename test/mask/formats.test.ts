@@ -3,20 +3,12 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { createEngine, createRng } from '../../bindings/engine.js';
-import { AffinityError } from '../../bindings/errors.js';
+import { errnoOf } from '../helpers.js';
 import {
   bitStringToCpumap, formatBitString, formatCpulist, formatHwlocBitmap, formatHwlocTaskset, formatLinuxHex, formatXl,
   fromXenctlBitmap, parseBitString, parseCpulist, parseHwlocBitmap, parseLinuxHex, parseXlCpulist, toXenctlBitmap,
 } from '../../bindings/mask/formats/index.js';
 
-const errnoOf = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof AffinityError ? e.errno : 'untyped';
-  }
-  return 'none';
-};
 
 describe('cpulist', () => {
   const e = createEngine({ nrCpus: 16 });

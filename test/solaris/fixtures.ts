@@ -3,7 +3,6 @@ import { Topology, type CpuSpec } from '../../bindings/topology/topology.js';
 import { bootSolaris, type SolarisSystem } from '../../bindings/solaris/system.js';
 import { createProcess, makeCred, type Lwp } from '../../bindings/solaris/process.js';
 import type { KernelKind } from '../../bindings/kernels.js';
-import { isAffinityError } from '../../bindings/errors.js';
 
 /** sockets × coresPerSocket × threads, `nodes` equal NUMA nodes in CPU order; optional SLIT. */
 export function host(sockets: number, cores: number, threads: number, nodes: number, distances?: number[][], holes: number[] = []): Topology {
@@ -47,16 +46,7 @@ export function admin(sys: SolarisSystem): Lwp {
   return createProcess(sys.procs, { cred: makeCred(0, 0, ['PRIV_SYS_RES_CONFIG', 'PRIV_PROC_OWNER', 'PRIV_PROC_ZONE']) }).lwps[0];
 }
 
-/** The errno name a call throws, or 'ok'. */
-export function errnoOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (isAffinityError(e)) return e.errno;
-    throw e;
-  }
-  return 'ok';
-}
+export { errnoOf } from '../helpers.js';
 
 import { processorAffinity, PA_QUERY, PA_TYPE_CPU, type Ref } from '../../bindings/solaris/affinity.js';
 import { P_LWPID, P_MYID, P_PID, POP_AND, setprocset, type ProcSet } from '../../bindings/solaris/procset.js';

@@ -1,4 +1,5 @@
 // Spec solaris-affinity.md §2.7 procset vectors P1–P12, plus the eligibility rules of §2.3–2.5.
+import { errnoOf } from '../helpers.js';
 import { describe, expect, it } from 'vitest';
 import {
   P_ALL, P_CPUID, P_LWPID, P_MYID, P_PID, P_UID, P_ZONEID, P_CID, POP_AND, POP_DIFF, POP_OR, POP_XOR,
@@ -7,7 +8,6 @@ import {
 import {
   createProcTable, createProcess, exit, makeCred, zoneCreate, SYS_CID, RT_CID, type Lwp, type ProcTable,
 } from '../../bindings/solaris/process.js';
-import { isAffinityError } from '../../bindings/errors.js';
 
 // The procset code never touches masks; reference counting is exercised in affinity tests.
 const noMasks = { retain: () => undefined, release: () => undefined };
@@ -23,15 +23,6 @@ function fixture(): { pt: ProcTable; caller: Lwp } {
 
 const names = (ts: Lwp[]) => ts.map((t) => `${t.proc.pid}/${t.tid}`);
 
-function errnoOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (isAffinityError(e)) return e.errno;
-    throw e;
-  }
-  return 'ok';
-}
 
 describe('procset vectors (spec §2.7)', () => {
   const vectors: Array<[string, ProcSet, string[] | string]> = [

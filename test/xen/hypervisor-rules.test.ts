@@ -2,7 +2,7 @@
 // through the idiomatic Hypervisor API (errors as AffinityError.errno).
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../bindings/engine.js';
-import { AffinityError } from '../../bindings/errors.js';
+import { errnoOf } from '../helpers.js';
 import { Topology } from '../../bindings/topology/topology.js';
 import { createHypervisor, type Hypervisor } from '../../bindings/xen/hypervisor/hypervisor.js';
 import type { Dom0Options, HypervisorOptions } from '../../bindings/xen/hypervisor/types.js';
@@ -16,15 +16,6 @@ function host(spec = 'node:2 core:4 pu:1', opts: Partial<HypervisorOptions> & { 
   const m = (...cpus: number[]) => engine.cpumaskFrom(cpus);
   return { hv, engine, topology, m };
 }
-const errnoOf = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof AffinityError) return e.errno;
-    throw e;
-  }
-  return 'ok';
-};
 const aff = (hv: Hypervisor, d: number, v: number) => {
   const a = hv.getVcpuAffinity(d, v);
   return { hard: a.hard.toArray(), soft: a.soft.toArray() };

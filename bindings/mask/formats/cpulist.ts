@@ -9,8 +9,11 @@ import type { Bitmap } from '../bitmap.js';
 import type { CpuMask } from '../cpumask.js';
 import type { NodeMask } from '../nodemask.js';
 
-/** Comma-joined runs of a sorted id list: `a-b` for runs of two or more, `a` for singletons. */
-export function formatRuns(ids: readonly number[]): string {
+/**
+ * Runs of a sorted id list: `a-b` for runs of two or more, `a` for singletons, joined by `sep`
+ * (`,` for cpulists and xl; Solaris pginfo joins with spaces).
+ */
+export function formatRuns(ids: readonly number[], sep = ','): string {
   const out: string[] = [];
   for (let i = 0; i < ids.length; ) {
     let j = i;
@@ -18,7 +21,7 @@ export function formatRuns(ids: readonly number[]): string {
     out.push(j > i ? `${ids[i]}-${ids[j]}` : `${ids[i]}`);
     i = j + 1;
   }
-  return out.join(',');
+  return out.join(sep);
 }
 
 export function formatCpulist(m: Bitmap): string {
