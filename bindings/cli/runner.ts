@@ -69,6 +69,8 @@ export interface RunContext {
 }
 
 export interface StepRuntime {
+  /** The calls `summarize` reads (default: all the step's operations). */
+  reads?: ReadonlySet<string>;
   perform?(ctx: RunContext, step: Step): void;
   summarize(ctx: RunContext, step: Step, ops: readonly Op[]): Record<string, unknown>;
 }
@@ -168,7 +170,8 @@ function execute(
   const outcomes: Trace['steps'] = [];
   for (const [index, step] of scenario.steps.entries()) {
     const t0 = performance.now();
-    gate.beginStep();
+    const before = gate.count;
+    gate.beginStep(STEPS[step.op].reads);
     const outcome = act(ctx, step, index);
     const r: StepResult = { index, op: step.op, ...(step.label ? { label: step.label } : {}), ok: outcome.errno === undefined };
     if (outcome.errno) {
@@ -195,7 +198,7 @@ function execute(
     t.steps++;
     timings.set(step.op, t);
     opts.onStep?.(index + 1, scenario.steps.length);
-    if (opts.afterStep && !opts.afterStep(systems, gate.ops.length, index)) break;
+    if (opts.afterStep && !opts.afterStep(systems, gate.count - before, index)) break;
   }
   const results: Results = {
     format: RESULTS_FORMAT,

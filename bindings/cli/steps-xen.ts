@@ -219,8 +219,12 @@ function vmFailures(ops: readonly Op[]): Record<string, number> | undefined {
   return opFailures(ops.filter((o) => o.call === 'xen.toolstack_failed'));
 }
 
+/** What VM summaries read: domains made and destroyed, and VM failures. */
+const VM_CALLS: ReadonlySet<string> = new Set(['xen.xc.domainCreate', 'xen.xc.domainDestroy', 'xen.toolstack_failed']);
+
 export const XEN_STEPS: Record<string, StepRuntime> = {
   createVMs: {
+    reads: VM_CALLS,
     perform(ctx, step) {
       const ts = toolstackOf(ctx);
       const rng = ctx.systems.engine.rng;
@@ -250,6 +254,7 @@ export const XEN_STEPS: Record<string, StepRuntime> = {
     },
   },
   destroyVMs: {
+    reads: VM_CALLS,
     perform(ctx, step) {
       const ts = toolstackOf(ctx);
       each(groupOf(ctx, step.vms, 'VM group'), (d) => {

@@ -48,8 +48,12 @@ export function decode(v: unknown): unknown {
 }
 
 export class Gate<S> {
-  /** The current step's operations (raw values), for its result. */
+  /** The current step's operations (raw values) that its result reads. */
   ops: Op[] = [];
+  /** Operations performed since the gate was made. */
+  count = 0;
+  /** The calls the current step keeps in {@link ops} (all when undefined). */
+  private keep: ReadonlySet<string> | undefined;
   /** Every operation encoded, per step, when tracing. */
   readonly recorded: Op[][] | undefined;
 
@@ -61,9 +65,13 @@ export class Gate<S> {
     this.recorded = trace ? [] : undefined;
   }
 
-  /** Starts a new step's list of operations. */
-  beginStep(): void {
+  /**
+   * Starts a new step's list of operations, keeping only the calls in `keep` when given (a
+   * build of thousands of VMs need not hold on to every Xenstore write for its summary).
+   */
+  beginStep(keep?: ReadonlySet<string>): void {
     this.ops = [];
+    this.keep = keep;
     this.recorded?.push([]);
   }
 
@@ -73,7 +81,8 @@ export class Gate<S> {
     if (!exec) fail('ENOSYS', `no operation ${name}`);
     const op: Op = { call: name, args };
     const rec = this.recorded ? { call: name, args: args.map(encode) as unknown[] } as Op : undefined;
-    this.ops.push(op);
+    this.count++;
+    if (!this.keep || this.keep.has(name)) this.ops.push(op);
     if (rec) this.recorded![this.recorded!.length - 1].push(rec);
     try {
       const ret = exec(this.systems, args);
