@@ -159,8 +159,8 @@ export class RawClient {
     this.sock.write(bytes);
   }
 
-  /** The next reply, or 'TIMEOUT' / 'CLOSED' (the default wait is generous: CI machines are busy). */
-  nextReply(timeoutMs = 5000): Promise<XsMessage | 'TIMEOUT' | 'CLOSED'> {
+  /** The next reply, or 'TIMEOUT' / 'CLOSED' (the default wait is generous: CI machines are busy, and C xenstored rate-limits a domU's writes). */
+  nextReply(timeoutMs = 15_000): Promise<XsMessage | 'TIMEOUT' | 'CLOSED'> {
     return new Promise((ok) => {
       const early = this.unclaimed.shift();
       if (early) return ok(early);

@@ -21,7 +21,7 @@ async function replies(socket: string, bytes: Buffer, expected: number): Promise
   const out: string[] = [];
   c.sendRaw(bytes);
   for (let i = 0; i <= expected; i++) {
-    const r = render(await c.nextReply(i < expected ? 5000 : 400));
+    const r = render(await c.nextReply(i < expected ? 15_000 : 400));
     out.push(r);
     if (r === 'TIMEOUT' || r === 'CLOSED') break;
   }
