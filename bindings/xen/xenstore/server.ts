@@ -177,6 +177,7 @@ export async function startXenstored(options: XenstoredOptions): Promise<Xenstor
     for (const s of d.sockets) s.destroy();
   };
   const unsubscribe = store.onDomain((event, domid) => (event === 'introduce' ? openDomain(domid) : closeDomain(domid)));
+  for (const domid of store.introducedDomains()) openDomain(domid);
 
   return {
     socket: options.socket,

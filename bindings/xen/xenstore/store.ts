@@ -371,6 +371,11 @@ export class XenstoreStore {
     for (const l of this.listeners) l('introduce', domid);
   }
 
+  /** The introduced domains (dom0 not included). */
+  introducedDomains(): number[] {
+    return [...this.domains.keys()];
+  }
+
   /** XS_IS_DOMAIN_INTRODUCED (domain 0 always is). */
   isIntroduced(domid: number): boolean {
     return domid === PRIV_DOMID || this.domains.has(domid);

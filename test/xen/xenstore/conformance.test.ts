@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlavourName } from '../../../bindings/xen/xenstore/flavour.js';
-import type { XenstoreServer } from '../../../bindings/xen/xenstore/server.js';
+import { startXenstored, type XenstoreServer } from '../../../bindings/xen/xenstore/server.js';
+import { createStore } from '../../../bindings/xen/xenstore/store.js';
 import { XsType } from '../../../bindings/xen/xenstore/wire.js';
 import { RawClient, requireKit, startOurs, testXenstore } from './helpers.js';
 
@@ -37,6 +38,21 @@ describe.each<FlavourName>(['cxenstored', 'oxenstored'])('test-xenstore against 
     // it ran as dom5: its nodes were created (and removed) under dom5's home, owned by 5
     expect(server.store.getPerms(0, '/local/domain/5')[0].domid).toBe(5);
     expect(server.store.directory(0, '/local/domain/0')).not.toContain('xenstore-test');
+  });
+
+  it('serves a store the toolstack already filled, with sockets for the domains it introduced', async () => {
+    const store = createStore({ flavour });
+    store.introduce(7, 1, 9);
+    store.mkdir(0, '/local/domain/7');
+    store.setPerms(0, '/local/domain/7', ['n7']);
+    const again = await startXenstored({ socket: `${server.socket}x`, store });
+    try {
+      const r = await testXenstore(again.domainSocket(7), ['-t', 'ta err']);
+      expect(r.code).toBe(0);
+      expect(store.directory(0, '/local/domain/7')).toEqual([]);
+    } finally {
+      await again.close();
+    }
   });
 
   it('fails as a domU whose home it may not write (the test is a real check)', async () => {
