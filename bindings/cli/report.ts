@@ -119,14 +119,14 @@ export function renderReport(r: Results, timings: Timings, kernels: string): str
 }
 
 /** The stress report: the profile's totals, throughput, and time per phase. */
-export function renderStress(profile: string, kernels: string, run: { results: Results; timings: Timings; ms: number; operations: number; violations: string[] }): string {
+export function renderStress(profile: string, kernels: string, run: { results: Results; timings: Timings; ms: number; checkMs: number; operations: number; violations: string[] }): string {
   const r = run.results;
   const failed = r.steps.filter((s) => s.errno).length;
   const perSec = (n: number) => Math.round(n / (run.ms / 1000)).toLocaleString('en-US');
   const phases = [...run.timings].map(([op, t]) => [op, String(t.steps), t.ms.toFixed(1)]);
   return [
     `stress ${profile} · ${kernels} kernels · ${r.host.cpus} CPUs, ${r.host.nodes} nodes · scenario "${r.scenario}"`,
-    `${r.steps.length} steps in ${(run.ms / 1000).toFixed(2)} s (invariants checked after each: ${run.violations.length ? `${run.violations.length} VIOLATION(S)` : 'all held'})`,
+    `${r.steps.length} steps in ${(run.ms / 1000).toFixed(2)} s (invariants checked after each: ${run.violations.length ? `${run.violations.length} VIOLATION(S)` : 'all held'}; checks took ${(run.checkMs / 1000).toFixed(2)} s)`,
     `${run.operations.toLocaleString('en-US')} operations (domctls, Xenstore requests, system calls): ${perSec(run.operations)} ops/s; ${failed} step(s) refused`,
     ...countTable('Failures by errno', 'count', r.metrics.failures),
     '',

@@ -105,6 +105,8 @@ export function invariants(s: Systems): string[] {
 export interface StressRun extends RunOutput {
   /** Wall time of the whole profile (boot, steps, invariant checks), in ms. */
   ms: number;
+  /** Time spent checking invariants, in ms (part of {@link ms}). */
+  checkMs: number;
   /** Operations performed through the gate (domctls, Xenstore requests, system calls). */
   operations: number;
   violations: string[];
@@ -117,15 +119,18 @@ export function runStress(profile: string, o: StressOptions, kernels: KernelKind
   const { scenario, topology }: { scenario: ReturnType<typeof validateScenario>['scenario']; topology: Topology } =
     validateScenario(make(o), `stress:${profile}`, process.cwd());
   let operations = 0;
+  let checkMs = 0;
   const violations: string[] = [];
   const out = runScenario(scenario, topology, {
     kernels,
     onStep,
     afterStep(systems, ops, index) {
       operations += ops;
+      const c0 = performance.now();
       for (const v of invariants(systems)) violations.push(`after step ${index} (${scenario.steps[index].label}): ${v}`);
+      checkMs += performance.now() - c0;
       return violations.length === 0;
     },
   });
-  return { ...out, ms: performance.now() - t0, operations, violations };
+  return { ...out, ms: performance.now() - t0, checkMs, operations, violations };
 }

@@ -123,6 +123,9 @@ export class Gate<S> {
 /** An object whose every method goes through the gate as `prefix.method` (the toolstack's libxenctrl and Xenstore). */
 export function gated<T extends object, S>(gate: Gate<S>, prefix: string, target: T): T {
   const out: Record<string, unknown> = {};
-  for (const m of Object.keys(target)) out[m] = (...args: unknown[]) => gate.call(`${prefix}.${m}`, ...args);
+  for (const m of Object.keys(target)) {
+    const name = `${prefix}.${m}`;
+    out[m] = (...args: unknown[]) => gate.call(name, ...args);
+  }
   return out as T;
 }
