@@ -26,11 +26,12 @@ const USAGE = `usage: affinity-engine <command> [options]
       --html REPORT.html          write the report as a self-contained page with SVG charts
       --seed N                    override the scenario's seed
       --trace TRACE.json          record every domctl / Xenstore / system call (for replay)
-  replay TRACE.json [--out R.json] [--html H.html] [--quiet]
-                                  re-run the recorded operations on fresh systems; same results
-                                  (exit 3 and a message per operation whose outcome differs)
       --kernels wasm|wasm-scalar|ts   mask kernels (default wasm)
       --quiet                     no report, no progress bar (the bar shows on a terminal after 1 s)
+                                  exit 0; 1 if an `expect` was not met; 2 for a bad command or scenario
+  replay TRACE.json [--out R.json] [--html H.html] [--kernels K] [--quiet]
+                                  re-run the recorded operations on fresh systems; same results
+                                  (exit 3 and a message per operation whose outcome differs)
   mask EXPR [--host H] [--from xl|cpulist|hex|hwloc|bits] [--and|--or|--xor|--andnot EXPR]…
       [--to cpulist|hex|hwloc|taskset|xl|bits] [--nodes] [--weight]
                                   CPU-set conversion and arithmetic on a host
