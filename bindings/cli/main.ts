@@ -28,7 +28,7 @@ const USAGE = `usage: affinity-engine <command> [options]
       --trace TRACE.json          record every domctl / Xenstore / system call (for replay)
       --kernels wasm|wasm-scalar|ts   mask kernels (default wasm)
       --quiet                     no report, no progress bar (the bar shows on a terminal after 1 s)
-                                  exit 0; 1 if an `expect` was not met; 2 for a bad command or scenario
+                                  exit 0; 1 if an "expect" was not met; 2 for a bad command or scenario
   replay TRACE.json [--out R.json] [--html H.html] [--kernels K] [--quiet]
                                   re-run the recorded operations on fresh systems; same results
                                   (exit 3 and a message per operation whose outcome differs)
