@@ -32,6 +32,8 @@ export function ensureBuilt(): void {
       mkdirSync(lock);
       break;
     } catch {
+      // A lock left by a killed run is older than any build takes.
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 180_000) rmdirSync(lock);
       spawnSync('sleep', ['0.2']);
     }
   }
