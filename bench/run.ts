@@ -6,6 +6,7 @@ import { table, type Row } from './harness.js';
 import { benchHypervisor } from './hypervisor.bench.js';
 import { benchMasks } from './masks.bench.js';
 import { benchSolaris } from './solaris.bench.js';
+import { benchStress } from './stress.bench.js';
 import { benchToolstack } from './toolstack.bench.js';
 
 const groups: Record<string, { run: () => Promise<Row[]>; baseline: string }> = {
@@ -13,6 +14,7 @@ const groups: Record<string, { run: () => Promise<Row[]>; baseline: string }> = 
   hypervisor: { run: benchHypervisor, baseline: 'ts' },
   toolstack: { run: benchToolstack, baseline: '' },
   solaris: { run: benchSolaris, baseline: 'ts-reference' },
+  stress: { run: benchStress, baseline: 'wasm-simd' },
 };
 
 const wanted = process.argv.slice(2);

@@ -53,3 +53,11 @@ export {
 export { numaPlacement, runningMinimum, cpumapOfCpus, type PlacementOutcome, type PlacementState, type PlacementXenctrl, type NodeMemory } from './xen/xenopsd/placement.js';
 export { xapiSchedulerParams, masksPerVcpu, affinityBitString, ocamlIntOfString, DEFAULT_WEIGHT, DEFAULT_CAP, type SchedulerParams } from './xen/xenopsd/vcpu-params.js';
 export { runXenguest, getFlags, configureVcpus, strtoull, type XenguestArgs, type XenguestFlags, type XenguestResult, type XenguestXenctrl, type XenguestStore } from './xen/xenguest.js';
+
+// Scenario runner, reports, stress (bindings/cli)
+export { loadScenario, validateScenario, STEP_KINDS, type Scenario, type Step, type StepKind } from './cli/scenario.js';
+export { runScenario, replayTrace, type Results, type StepResult, type Trace, type RunOptions, type RunOutput, type Systems } from './cli/runner.js';
+export { renderReport, renderStress } from './cli/report.js';
+export { renderHtml } from './cli/html.js';
+export { runStress, invariants, PROFILES as STRESS_PROFILES, type StressOptions, type StressRun } from './cli/stress.js';
+export { loadHost, hostEngine } from './cli/host.js';
