@@ -144,9 +144,10 @@ async function prepare(socket: string, dom: number): Promise<void> {
   c.close();
 }
 
-// XS_DIFF_FIRST / XS_DIFF_SEEDS widen the sweep for an investigation (CI runs seeds 1–60)
+// XS_DIFF_FIRST / XS_DIFF_SEEDS widen the sweep for an investigation (CI runs seeds 1–48;
+// seeds 1–260 were run once: see the two known divergences in the area's README notes)
 const FIRST = Number(process.env.XS_DIFF_FIRST ?? 1);
-const CASES: [number, Mix][] = Array.from({ length: Number(process.env.XS_DIFF_SEEDS ?? 60) }, (_, i) => FIRST + i).map((seed) => [seed, seed % 3 === 0 ? 'conflict' : 'broad']);
+const CASES: [number, Mix][] = Array.from({ length: Number(process.env.XS_DIFF_SEEDS ?? 48) }, (_, i) => FIRST + i).map((seed) => [seed, seed % 3 === 0 ? 'conflict' : 'broad']);
 
 describe.each<FlavourName>(['cxenstored', 'oxenstored'])('differential: raw wire sequences, our %s vs the real one', (flavour) => {
   let ours: XenstoreServer;
