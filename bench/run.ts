@@ -8,6 +8,7 @@ import { benchMasks } from './masks.bench.js';
 import { benchSolaris } from './solaris.bench.js';
 import { benchStress } from './stress.bench.js';
 import { benchToolstack } from './toolstack.bench.js';
+import { benchXenstore } from './xenstore.bench.js';
 
 const groups: Record<string, { run: () => Promise<Row[]>; baseline: string }> = {
   masks: { run: benchMasks, baseline: 'wasm-simd' },
@@ -15,6 +16,7 @@ const groups: Record<string, { run: () => Promise<Row[]>; baseline: string }> = 
   toolstack: { run: benchToolstack, baseline: '' },
   solaris: { run: benchSolaris, baseline: 'ts-reference' },
   stress: { run: benchStress, baseline: 'wasm-simd' },
+  xenstore: { run: benchXenstore, baseline: 'real-oxenstored' },
 };
 
 const wanted = process.argv.slice(2);

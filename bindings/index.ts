@@ -61,3 +61,10 @@ export { renderReport, renderStress } from './cli/report.js';
 export { renderHtml } from './cli/html.js';
 export { runStress, invariants, PROFILES as STRESS_PROFILES, type StressOptions, type StressRun } from './cli/stress.js';
 export { loadHost, hostEngine } from './cli/host.js';
+
+// Xenstore: the store, its two flavours, the wire protocol, the socket server
+export { createStore, XenstoreStore, PRIV_DOMID, type Session, type Who, type StoreOptions } from './xen/xenstore/store.js';
+export { startXenstored, type XenstoreServer, type XenstoredOptions } from './xen/xenstore/server.js';
+export { flavourOf, CXENSTORED, OXENSTORED, type Flavour, type FlavourName } from './xen/xenstore/flavour.js';
+export type { Perm, PermLetter } from './xen/xenstore/perms.js';
+export { XsType, PAYLOAD_MAX, encodeMessage, FrameReader, type XsMessage } from './xen/xenstore/wire.js';

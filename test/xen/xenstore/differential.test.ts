@@ -90,7 +90,7 @@ function generate(seed: number, steps: number, mix: Mix, dom: number): Op[] {
   return ops;
 }
 
-function normalise(op: Op, m: XsMessage | 'TIMEOUT' | 'CLOSED'): string {
+function normalise(m: XsMessage | 'TIMEOUT' | 'CLOSED'): string {
   if (typeof m === 'string') return m;
   if (m.type === XsType.TRANSACTION_START) return 'TRANSACTION_START <id>';
   if (m.type === XsType.DIRECTORY) {
@@ -127,7 +127,7 @@ async function transcript(target: Target, ops: Op[]): Promise<string[]> {
         await clients[name].call(XsType.GET_DOMAIN_PATH, ['0']);
         for (const e of clients[name].events.splice(0).sort()) events.push(`${name}:${e.replace(/\0/g, '|')}`);
       }
-      lines.push(`${op.conn}${op.inTx ? '(tx)' : ''} ${render({ type: op.type, reqId: 0, txId: 0, payload })} -> ${normalise(op, reply)}${events.length ? `  events ${events.join(' ')}` : ''}`);
+      lines.push(`${op.conn}${op.inTx ? '(tx)' : ''} ${render({ type: op.type, reqId: 0, txId: 0, payload })} -> ${normalise(reply)}${events.length ? `  events ${events.join(' ')}` : ''}`);
     }
   } finally {
     for (const c of Object.values(clients)) c.close();
