@@ -13,7 +13,14 @@ import type { FlavourName } from '../../../bindings/xen/xenstore/flavour.js';
 import { startXenstored, type XenstoreServer } from '../../../bindings/xen/xenstore/server.js';
 import { encodeMessage, FrameReader, nulJoin, XsType, type XsMessage } from '../../../bindings/xen/xenstore/wire.js';
 
-export const KIT_SCRIPTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/xenstore-reference');
+/** The kit's scripts: `shared/xenstore-reference` beside the checkout, found from here upwards (tests run from test/, the bench from dist-bench/). */
+export const KIT_SCRIPTS = ((): string => {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const kit = resolve(dir, '../shared/xenstore-reference');
+    if (existsSync(kit)) return kit;
+  }
+  return resolve('../shared/xenstore-reference');
+})();
 export const XS_REF_ROOT = process.env.XS_REF_ROOT ?? '/tmp/xenstore-reference';
 export const TEST_XENSTORE = join(XS_REF_ROOT, 'root/usr/lib/xen-4.17/bin/test-xenstore');
 
