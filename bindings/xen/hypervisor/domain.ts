@@ -113,9 +113,14 @@ export function populateMemory(hv: HypervisorState, d: Domain, bytes: number): M
   const free = Float64Array.from(hv.nodeFree);
   const got = new Map<number, number>();
   let last = d.lastAllocNode;
+  /** The first node, in the allocator's order, with `size` bytes free. */
   const place = (size: number): number | undefined => {
     const start = Math.max(0, M.findIndex((n) => n > last));
-    return [...M.slice(start), ...M.slice(0, start), ...rest].find((n) => free[n] >= size);
+    for (let i = 0; i < M.length; i++) {
+      const n = M[(start + i) % M.length];
+      if (free[n] >= size) return n;
+    }
+    return rest.find((n) => free[n] >= size);
   };
   const populate = (left: number, level: number): void => {
     while (left > 0) {
