@@ -9,11 +9,10 @@
  * DIRECTORY sorted, events of one step compared as a set).
  */
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FlavourName } from '../../../bindings/xen/xenstore/flavour.js';
-import type { XenstoreServer } from '../../../bindings/xen/xenstore/server.js';
 import { nulJoin, XsType, type XsMessage } from '../../../bindings/xen/xenstore/wire.js';
-import { RawClient, render, requireKit, startOurs, startReal, type RealDaemon } from './helpers.js';
+import { bothDaemons, RawClient, render } from './helpers.js';
 
 /** Small deterministic PRNG (mulberry32) so a failing seed can be replayed. */
 function prng(seed: number): () => number {
@@ -150,26 +149,16 @@ const FIRST = Number(process.env.XS_DIFF_FIRST ?? 1);
 const CASES: [number, Mix][] = Array.from({ length: Number(process.env.XS_DIFF_SEEDS ?? 48) }, (_, i) => FIRST + i).map((seed) => [seed, seed % 3 === 0 ? 'conflict' : 'broad']);
 
 describe.each<FlavourName>(['cxenstored', 'oxenstored'])('differential: raw wire sequences, our %s vs the real one', (flavour) => {
-  let ours: XenstoreServer;
-  let real: RealDaemon;
-  beforeAll(async () => {
-    requireKit();
-    [ours, real] = await Promise.all([startOurs(flavour), startReal(flavour)]);
-  });
-  afterAll(async () => {
-    await ours?.close();
-    await real?.stop();
-  });
-
+  const both = bothDaemons(flavour);
   it.each(CASES)('seed %i (%s mix): same replies and events', async (seed, mix) => {
     const dom = 100 + seed;
-    await prepare(real.socket, dom);
-    await prepare(ours.socket, dom);
+    await prepare(both.real.socket, dom);
+    await prepare(both.ours.socket, dom);
     const ops = generate(seed, 80, mix, dom);
-    const realDomU = await real.domainSocket(dom);
-    const expected = await transcript({ socket: real.socket, domU: realDomU }, ops);
-    real.closeDomainSocket(realDomU);
-    const got = await transcript({ socket: ours.socket, domU: ours.domainSocket(dom) }, ops);
+    const realDomU = await both.real.domainSocket(dom);
+    const expected = await transcript({ socket: both.real.socket, domU: realDomU }, ops);
+    both.real.closeDomainSocket(realDomU);
+    const got = await transcript({ socket: both.ours.socket, domU: both.ours.domainSocket(dom) }, ops);
     // XS_DIFF_DUMP=dir keeps both transcripts for a failing seed's investigation
     if (process.env.XS_DIFF_DUMP) writeFileSync(`${process.env.XS_DIFF_DUMP}/${flavour}-${seed}-${mix}.txt`, `${expected.join('\n')}\n----- ours -----\n${got.join('\n')}\n`);
     expect(got).toEqual(expected);

@@ -5,6 +5,7 @@
  * bench/xenstore.bench.ts starts the real daemons with the same code.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -206,4 +207,23 @@ export function render(m: XsMessage | 'TIMEOUT' | 'CLOSED'): string {
   if (typeof m === 'string') return m;
   const name = Object.entries(XsType).find(([, v]) => v === m.type)?.[0] ?? `T${m.type}`;
   return `${name} ${m.payload.toString('latin1').replace(/\0/g, '|')}`;
+}
+
+/** Our server and the real daemon of one flavour, started before a describe block's tests and stopped after them. */
+export interface BothDaemons {
+  ours: XenstoreServer;
+  real: RealDaemon;
+}
+
+export function bothDaemons(flavour: FlavourName): BothDaemons {
+  const both = {} as BothDaemons;
+  beforeAll(async () => {
+    requireKit();
+    [both.ours, both.real] = await Promise.all([startOurs(flavour), startReal(flavour)]);
+  });
+  afterAll(async () => {
+    await both.ours?.close();
+    await both.real?.stop();
+  });
+  return both;
 }

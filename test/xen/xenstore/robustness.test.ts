@@ -4,11 +4,10 @@
  * connection) must be the same, the server must keep serving other clients, and bad input
  * must not change the tree. Floods stay within the quotas.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FlavourName } from '../../../bindings/xen/xenstore/flavour.js';
-import type { XenstoreServer } from '../../../bindings/xen/xenstore/server.js';
 import { encodeMessage, nulJoin, XsType } from '../../../bindings/xen/xenstore/wire.js';
-import { RawClient, render, requireKit, startOurs, startReal, type RealDaemon } from './helpers.js';
+import { bothDaemons, RawClient, render } from './helpers.js';
 
 const header = (type: number, len: number) => encodeMessage(type, 7, 0, Buffer.alloc(0)).subarray(0, 12).toString('hex') + Buffer.from(Uint32Array.of(len).buffer).toString('hex');
 
@@ -59,13 +58,10 @@ const SIZES: [string, string, number][] = [
 ];
 
 describe.each<FlavourName>(['cxenstored', 'oxenstored'])('robustness: our %s vs the real one', (flavour) => {
-  let ours: XenstoreServer;
-  let real: RealDaemon;
+  const both = bothDaemons(flavour);
   let realDom5: string;
   beforeAll(async () => {
-    requireKit();
-    [ours, real] = await Promise.all([startOurs(flavour), startReal(flavour)]);
-    for (const socket of [ours.socket, real.socket]) {
+    for (const socket of [both.ours.socket, both.real.socket]) {
       const c = await RawClient.open(socket);
       expect(await c.call(XsType.WRITE, ['/rb'])).toBe('WRITE OK|');
       expect(await c.call(XsType.INTRODUCE, ['5', '4660', '7'])).toBe('INTRODUCE OK|');
@@ -73,28 +69,24 @@ describe.each<FlavourName>(['cxenstored', 'oxenstored'])('robustness: our %s vs 
       expect(await c.call(XsType.SET_PERMS, ['/local/domain/5', 'n5'])).toBe('SET_PERMS OK|');
       c.close();
     }
-    realDom5 = await real.domainSocket(5);
-  });
-  afterAll(async () => {
-    await ours?.close();
-    await real?.stop();
+    realDom5 = await both.real.domainSocket(5);
   });
 
   it.each(CASES)('%s: same answers, others unaffected, tree unchanged by bad input', async (_name, bytes, expected) => {
     // a bystander with a half-finished request of its own must not block anyone either
-    const bystander = await RawClient.open(ours.socket);
+    const bystander = await RawClient.open(both.ours.socket);
     bystander.sendRaw(Buffer.from(header(XsType.READ, 100), 'hex'));
-    const nodesBefore = ours.store.nodeCount;
-    const want = await replies(real.socket, bytes(), expected);
-    const got = await replies(ours.socket, bytes(), expected);
+    const nodesBefore = both.ours.store.nodeCount;
+    const want = await replies(both.real.socket, bytes(), expected);
+    const got = await replies(both.ours.socket, bytes(), expected);
     expect(got).toEqual(want);
-    const other = await RawClient.open(ours.socket);
+    const other = await RawClient.open(both.ours.socket);
     expect(await other.call(XsType.WRITE, ['/rb/alive'])).toBe('WRITE OK|');
     expect(await other.call(XsType.RM, ['/rb/alive'])).toBe('RM OK|');
     other.close();
     bystander.close();
     const wrote = want.some((r) => r.startsWith('WRITE OK'));
-    if (!wrote) expect(ours.store.nodeCount).toBe(nodesBefore);
+    if (!wrote) expect(both.ours.store.nodeCount).toBe(nodesBefore);
   });
 
   it.each(SIZES)('%s: same answer as the real daemon', async (_name, path, size) => {
@@ -104,7 +96,7 @@ describe.each<FlavourName>(['cxenstored', 'oxenstored'])('robustness: our %s vs 
       c.close();
       return render(r);
     };
-    expect(await run(ours.socket)).toBe(await run(real.socket));
+    expect(await run(both.ours.socket)).toBe(await run(both.real.socket));
   });
 
   it('10,000 watches from a domU: the same number accepted, then the flavour quota error', async () => {
@@ -120,16 +112,16 @@ describe.each<FlavourName>(['cxenstored', 'oxenstored'])('robustness: our %s vs 
       return [...answers.entries()];
     };
     const want = await flood(realDom5);
-    const got = await flood(ours.domainSocket(5));
+    const got = await flood(both.ours.domainSocket(5));
     expect(got).toEqual(want);
     expect(got[1][0]).toBe(`ERROR ${flavour === 'cxenstored' ? 'E2BIG' : 'EQUOTA'}|`);
   });
 
   it('10,000 watches from dom0 are all accepted and the server keeps answering others', async () => {
-    const c = await RawClient.open(ours.socket);
+    const c = await RawClient.open(both.ours.socket);
     const all = await Promise.all(Array.from({ length: 10_000 }, (_, i) => c.call(XsType.WATCH, [`/rb/w${i}`, 't'])));
     expect(new Set(all)).toEqual(new Set(['WATCH OK|']));
-    const other = await RawClient.open(ours.socket);
+    const other = await RawClient.open(both.ours.socket);
     expect(await other.call(XsType.WRITE, ['/rb/w5000', 'x'])).toBe('WRITE OK|');
     other.close();
     c.close();
@@ -149,11 +141,11 @@ describe.each<FlavourName>(['cxenstored', 'oxenstored'])('robustness: our %s vs 
       return { ok, last };
     };
     const want = await flood(realDom5);
-    const before = ours.store.nodeCount;
-    const got = await flood(ours.domainSocket(5));
+    const before = both.ours.store.nodeCount;
+    const got = await flood(both.ours.domainSocket(5));
     expect(got).toEqual(want);
     expect(got.ok).toBeLessThan(1000);
-    expect(ours.store.nodeCount - before).toBe(got.ok + 1);
+    expect(both.ours.store.nodeCount - before).toBe(got.ok + 1);
   });
 
   it('releasing a domain removes the nodes it owns and fires watches like the real daemon', async () => {
@@ -185,33 +177,33 @@ describe.each<FlavourName>(['cxenstored', 'oxenstored'])('robustness: our %s vs 
       w.close();
       return out;
     };
-    const want = await run(real.socket);
-    const got = await run(ours.socket);
+    const want = await run(both.real.socket);
+    const got = await run(both.ours.socket);
     expect(got).toEqual(want);
     expect(want.join('\n')).toMatch(/owned: ERROR ENOENT/);
   });
 
   it('a client that disconnects loses its watches and open transactions', async () => {
     // earlier tests' clients are closed; wait until the server has seen them go
-    for (let i = 0; i < 100 && ours.connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    const before = ours.connections;
+    for (let i = 0; i < 100 && both.ours.connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const before = both.ours.connections;
     expect(before).toBe(0);
-    const watches = ours.store.watchCount;
-    const a = await RawClient.open(ours.socket);
+    const watches = both.ours.store.watchCount;
+    const a = await RawClient.open(both.ours.socket);
     expect(await a.call(XsType.WATCH, ['/rb/gone', 'tok'])).toBe('WATCH OK|');
     const tx = (await a.call(XsType.TRANSACTION_START, [''])).replace(/\D/g, '');
     expect(await a.call(XsType.WRITE, ['/rb/gone', 'in-tx'], Number(tx))).toBe('WRITE OK|');
-    expect(ours.connections).toBe(before + 1);
-    expect(ours.store.watchCount).toBe(watches + 1);
+    expect(both.ours.connections).toBe(before + 1);
+    expect(both.ours.store.watchCount).toBe(watches + 1);
     a.close();
-    for (let i = 0; i < 50 && ours.connections > before; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(ours.connections).toBe(before);
-    const b = await RawClient.open(ours.socket);
+    for (let i = 0; i < 50 && both.ours.connections > before; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(both.ours.connections).toBe(before);
+    const b = await RawClient.open(both.ours.socket);
     expect(await b.call(XsType.READ, ['/rb/gone'])).toBe('ERROR ENOENT|');
     expect(await b.call(XsType.WATCH, ['/rb', 'mine'])).toBe('WATCH OK|');
     expect(await b.call(XsType.WRITE, ['/rb/gone', 'x'])).toBe('WRITE OK|');
     // a's watch went with a; b's is the one added
-    expect(ours.store.watchCount).toBe(watches + 1);
+    expect(both.ours.store.watchCount).toBe(watches + 1);
     b.close();
   });
 });

@@ -4,11 +4,10 @@
  * exit with the same code (xenstore-clients.md §4–§5). Also as a domU, where every denied
  * read, write, list and chmod must be denied the same way.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FlavourName } from '../../../bindings/xen/xenstore/flavour.js';
-import type { XenstoreServer } from '../../../bindings/xen/xenstore/server.js';
 import { XsType } from '../../../bindings/xen/xenstore/wire.js';
-import { RawClient, requireKit, startOurs, startReal, tool, type RealDaemon } from './helpers.js';
+import { bothDaemons, RawClient, tool } from './helpers.js';
 
 type Step = [tool: string, ...args: string[]];
 
@@ -114,20 +113,10 @@ async function watchEvents(socket: string, writer: () => Promise<unknown>): Prom
 }
 
 describe.each<FlavourName>(['cxenstored', 'oxenstored'])('real client tools: our %s vs the real one', (flavour) => {
-  let ours: XenstoreServer;
-  let real: RealDaemon;
-  beforeAll(async () => {
-    requireKit();
-    [ours, real] = await Promise.all([startOurs(flavour), startReal(flavour)]);
-  });
-  afterAll(async () => {
-    await ours?.close();
-    await real?.stop();
-  });
-
+  const both = bothDaemons(flavour);
   it('read, write, ls -p, list, rm -t, chmod -u/-r, exists as dom0: same output and exit codes', async () => {
-    const expected = await runSteps(real.socket, DOM0_STEPS);
-    const got = await runSteps(ours.socket, DOM0_STEPS);
+    const expected = await runSteps(both.real.socket, DOM0_STEPS);
+    const got = await runSteps(both.ours.socket, DOM0_STEPS);
     expect(got).toEqual(expected);
     // the comparison is not vacuous: the tools did see data and errors
     expect(expected.join('\n')).toMatch(/hello/);
@@ -140,10 +129,10 @@ describe.each<FlavourName>(['cxenstored', 'oxenstored'])('real client tools: our
       for (let i = 0; i < 300; i++) expect(await c.call(XsType.MKDIR, [`/big/child-name-number-${String(i).padStart(3, '0')}`])).toBe('MKDIR OK|');
       c.close();
     };
-    await fill(real.socket);
-    await fill(ours.socket);
-    const expected = await runSteps(real.socket, [['list', '/big'], ['ls', '/big']]);
-    const got = await runSteps(ours.socket, [['list', '/big'], ['ls', '/big']]);
+    await fill(both.real.socket);
+    await fill(both.ours.socket);
+    const expected = await runSteps(both.real.socket, [['list', '/big'], ['ls', '/big']]);
+    const got = await runSteps(both.ours.socket, [['list', '/big'], ['ls', '/big']]);
     expect(got).toEqual(expected);
     expect(expected[0].endsWith(flavour === 'cxenstored' ? 'rc=0' : 'rc=1')).toBe(true);
   });
@@ -154,8 +143,8 @@ describe.each<FlavourName>(['cxenstored', 'oxenstored'])('real client tools: our
         await tool('write', socket, ['/w/x', '1']);
         await tool('rm', socket, ['/w']);
       });
-    const expected = await go(real.socket);
-    const got = await go(ours.socket);
+    const expected = await go(both.real.socket);
+    const got = await go(both.ours.socket);
     expect(got).toBe(expected);
     expect(expected.split('\n').filter(Boolean)).toHaveLength(4);
   });
@@ -166,19 +155,19 @@ describe.each<FlavourName>(['cxenstored', 'oxenstored'])('real client tools: our
       expect(await c.call(XsType.INTRODUCE, ['5', '4660', '7'])).toBe('INTRODUCE OK|');
       c.close();
     };
-    await introduce(real.socket);
-    await introduce(ours.socket);
-    await runSteps(real.socket, DOM0_SETUP);
-    await runSteps(ours.socket, DOM0_SETUP);
-    const realDom5 = await real.domainSocket(5);
+    await introduce(both.real.socket);
+    await introduce(both.ours.socket);
+    await runSteps(both.real.socket, DOM0_SETUP);
+    await runSteps(both.ours.socket, DOM0_SETUP);
+    const realDom5 = await both.real.domainSocket(5);
     const expected = await runSteps(realDom5, DOMU_STEPS);
-    const got = await runSteps(ours.domainSocket(5), DOMU_STEPS);
+    const got = await runSteps(both.ours.domainSocket(5), DOMU_STEPS);
     expect(got).toEqual(expected);
     const denied = expected.filter((s) => s.endsWith('rc=1'));
     expect(denied.length).toBeGreaterThan(8);
     // and nothing a denial touched changed
-    expect(ours.store.read(0, '/t/secret').toString()).toBe('s');
-    expect(ours.store.read(0, '/t/pub').toString()).toBe('p');
-    expect(ours.store.getPerms(0, '/t/pub').map((p) => `${p.letter}${p.domid}`)).toEqual(['n0', 'r5']);
+    expect(both.ours.store.read(0, '/t/secret').toString()).toBe('s');
+    expect(both.ours.store.read(0, '/t/pub').toString()).toBe('p');
+    expect(both.ours.store.getPerms(0, '/t/pub').map((p) => `${p.letter}${p.domid}`)).toEqual(['n0', 'r5']);
   });
 });
