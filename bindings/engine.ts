@@ -307,14 +307,7 @@ export class Engine {
   }
   /** A mask of the listed CPU ids (EINVAL for an id outside 0…nr_cpu_ids-1). */
   cpumaskFrom(ids: Iterable<number>): CpuMask {
-    const m = this.cpumask();
-    try {
-      for (const c of ids) m.set(c);
-    } catch (e) {
-      m.free();
-      throw e;
-    }
-    return m;
+    return setEach(this.cpumask(), ids);
   }
   /** An empty node mask (nodes_clear). */
   nodemask(): NodeMask {
@@ -330,14 +323,7 @@ export class Engine {
   }
   /** A node mask of the listed node ids. */
   nodemaskFrom(ids: Iterable<number>): NodeMask {
-    const m = this.nodemask();
-    try {
-      for (const n of ids) m.set(n);
-    } catch (e) {
-      m.free();
-      throw e;
-    }
-    return m;
+    return setEach(this.nodemask(), ids);
   }
 
   /** The set bits below `nbits` of the bitmap at `handle`, ascending (one bulk crossing). */
@@ -428,6 +414,17 @@ export class Engine {
       this.scratchH, this.scratchS,
     );
   }
+}
+
+/** Sets each id in a new mask; an invalid id frees the mask and throws (nothing is left half-built). */
+function setEach<M extends CpuMask | NodeMask>(m: M, ids: Iterable<number>): M {
+  try {
+    for (const id of ids) m.set(id);
+  } catch (e) {
+    m.free();
+    throw e;
+  }
+  return m;
 }
 
 /** Creates an engine (see {@link EngineOptions}). */
