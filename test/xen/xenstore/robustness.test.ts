@@ -166,6 +166,9 @@ describe.each<FlavourName>(['cxenstored', 'oxenstored'])('robustness: our %s vs 
         await w.call(XsType.WATCH, ['/local/domain/12', 'home']),
         await w.call(XsType.WATCH, ['/rb/dead', 'dead']),
       ];
+      // The initial event of each WATCH follows its reply; one more round trip makes sure they
+      // have all arrived before they are cleared (else the last one can land after the clear).
+      await w.call(XsType.GET_DOMAIN_PATH, ['0']);
       w.events.splice(0);
       out.push(await c.call(XsType.RELEASE, ['12']));
       for (const p of ['/local/domain/12/owned', '/local/domain/12/owned/sub', '/local/domain/12/other', '/rb/dead', '/rb/keep']) {
