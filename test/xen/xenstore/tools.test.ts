@@ -106,7 +106,8 @@ async function runSteps(socket: string, steps: Step[]): Promise<string[]> {
 
 async function watchEvents(socket: string, writer: () => Promise<unknown>): Promise<string> {
   const watching = tool('watch', socket, ['-n', '3', '/w']);
-  await new Promise((r) => setTimeout(r, 300));
+  // xenstore-watch gives no sign that its watch is registered: leave it ample time on a busy machine.
+  await new Promise((r) => setTimeout(r, 1000));
   await writer();
   const r = await watching;
   return `${r.stdout}rc=${r.code}`;
