@@ -72,18 +72,7 @@ export interface ToolstackStore extends XenguestStore {
 export function dom0Store(xs: XenstoreStore): ToolstackStore {
   return {
     read(path) {
-      // xenguest reads ~25 keys per build and most are absent: the store answers ENOENT by
-      // throwing, so skip the stack capture (most of the cost) for this expected answer.
-      const limit = Error.stackTraceLimit;
-      Error.stackTraceLimit = 0;
-      try {
-        return xs.read(PRIV_DOMID, path).toString('utf8');
-      } catch (e) {
-        if (e instanceof AffinityError && e.errno === 'ENOENT') return null;
-        throw e;
-      } finally {
-        Error.stackTraceLimit = limit;
-      }
+      return xs.readOrNull(PRIV_DOMID, path)?.toString('utf8') ?? null;
     },
     write: (path, value) => xs.write(PRIV_DOMID, path, value),
     directory: (path) => xs.directory(PRIV_DOMID, path),

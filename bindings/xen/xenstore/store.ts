@@ -12,7 +12,7 @@
  * Every failure throws an AffinityError carrying the daemon's errno name (ENOENT, EACCES,
  * EAGAIN, ENOSPC/EQUOTA/E2BIG, …). A failed operation changes nothing.
  */
-import { fail } from '../../errors.js';
+import { fail, isAffinityError } from '../../errors.js';
 import { flavourOf, type Flavour, type FlavourName } from './flavour.js';
 import { canonicalNodePath, domainPath, isSpecial, parentOf } from './paths.js';
 import { parsePerm, type Caller, type Perm } from './perms.js';
@@ -176,6 +176,22 @@ export class XenstoreStore {
   read(who: Who, path: string, tx = 0): Buffer {
     const abs = this.path(who, path);
     return this.run(who, tx, 'read', () => abs, (v, c) => ({ reply: readNode(this.flavour, v, c, abs), events: [] })).reply as Buffer;
+  }
+
+  /**
+   * XS_READ as libxenstore's `xs_read` callers see it: the value, or null where the daemon
+   * answers ENOENT. Toolstacks probe many absent keys (xenguest reads ~25 per build), so a
+   * privileged caller outside a transaction is answered from the live tree without building an
+   * error: with every permission, a missing node can only be ENOENT. Other refusals still throw.
+   */
+  readOrNull(who: Who, path: string, tx = 0): Buffer | null {
+    if (tx === 0 && this.sessionOf(who).caller().privileged && !this.live.peek(this.path(who, path))) return null;
+    try {
+      return this.read(who, path, tx);
+    } catch (e) {
+      if (isAffinityError(e) && e.errno === 'ENOENT') return null;
+      throw e;
+    }
   }
 
   /** XS_WRITE: sets the value, creating missing parents (they inherit the parent's permissions). */

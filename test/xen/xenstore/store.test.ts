@@ -3,21 +3,12 @@
  * xen-hypervisor.md §10 and the cx/ox table of xenstore-clients.md §6, for both flavours.
  */
 import { describe, expect, it } from 'vitest';
-import { AffinityError } from '../../../bindings/errors.js';
+import { errnoOf } from '../../helpers.js';
 import type { FlavourName } from '../../../bindings/xen/xenstore/flavour.js';
 import { createStore, type XenstoreStore } from '../../../bindings/xen/xenstore/store.js';
 
 const FLAVOURS: FlavourName[] = ['cxenstored', 'oxenstored'];
 
-function errnoOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof AffinityError) return e.errno;
-    throw e;
-  }
-  return 'no error';
-}
 
 /** A store with domain 5 introduced and owning its home. */
 function withDomU(flavour: FlavourName): XenstoreStore {
@@ -87,7 +78,7 @@ describe.each(FLAVOURS)('store (%s)', (flavour) => {
     xs.rm(0, '/r/a');
     expect(xs.directory(0, '/r')).toEqual(['d']);
     expect(errnoOf(() => xs.read(0, '/r/a/b/c'))).toBe('ENOENT');
-    expect(errnoOf(() => xs.rm(0, '/r/nope'))).toBe('no error');
+    expect(errnoOf(() => xs.rm(0, '/r/nope'))).toBe('ok');
     expect(errnoOf(() => xs.rm(0, '/r/nope/deeper'))).toBe('ENOENT');
   });
 
@@ -247,8 +238,8 @@ describe.each(FLAVOURS)('store (%s)', (flavour) => {
 
   it('value size: cx lets dom0 store 4000 bytes, ox refuses above 2048 with E2BIG even for dom0', () => {
     const xs = createStore({ flavour });
-    expect(errnoOf(() => xs.write(0, '/big', Buffer.alloc(2048)))).toBe('no error');
-    expect(errnoOf(() => xs.write(0, '/big', Buffer.alloc(4000)))).toBe(flavour === 'cxenstored' ? 'no error' : 'E2BIG');
+    expect(errnoOf(() => xs.write(0, '/big', Buffer.alloc(2048)))).toBe('ok');
+    expect(errnoOf(() => xs.write(0, '/big', Buffer.alloc(4000)))).toBe(flavour === 'cxenstored' ? 'ok' : 'E2BIG');
   });
 
   it('a failed operation changes nothing (quota hit half-way through creating parents)', () => {
@@ -270,7 +261,7 @@ describe.each(FLAVOURS)('store (%s)', (flavour) => {
     const before = xs.nodeCount;
     // cx charges its creator, ox the inherited owner: either way the deep write must fail whole or succeed whole
     const r = errnoOf(() => xs.write(5, 'deep/a/b/c', 'x'));
-    if (r !== 'no error') {
+    if (r !== 'ok') {
       expect(xs.nodeCount).toBe(before);
       expect(errnoOf(() => xs.read(0, '/local/domain/5/deep'))).toBe('ENOENT');
     } else expect(xs.nodeCount).toBe(before + 4);
@@ -304,9 +295,9 @@ describe('flavour differences (§6)', () => {
   it('path length: cx allows 2048 after /local/domain/<n>/, ox 1024 in all', () => {
     const cx = createStore({ flavour: 'cxenstored' });
     const ox = createStore({ flavour: 'oxenstored' });
-    expect(errnoOf(() => cx.write(0, 'r'.repeat(2048), ''))).toBe('no error');
+    expect(errnoOf(() => cx.write(0, 'r'.repeat(2048), ''))).toBe('ok');
     expect(errnoOf(() => cx.write(0, 'r'.repeat(2049), ''))).toBe('EINVAL');
-    expect(errnoOf(() => ox.write(0, `/${'r'.repeat(1023)}`, ''))).toBe('no error');
+    expect(errnoOf(() => ox.write(0, `/${'r'.repeat(1023)}`, ''))).toBe('ok');
     expect(errnoOf(() => ox.write(0, `/${'r'.repeat(1024)}`, ''))).toBe('EINVAL');
   });
 
@@ -335,5 +326,32 @@ describe('flavour differences (§6)', () => {
     }
     expect(got).toEqual(names);
     expect(errnoOf(() => createStore({ flavour: 'oxenstored' }).directoryPart(0, '/', 0, 4000))).toBe('ENOSYS');
+  });
+});
+
+describe.each(FLAVOURS)('readOrNull (%s)', (flavour) => {
+  it('is read, with null exactly where read answers ENOENT, for dom0 and a domU, in and out of transactions', () => {
+    const xs = createStore({ flavour });
+    xs.introduce(7, 0, 1);
+    xs.write(0, '/a/b', 'v');
+    xs.write(0, '/local/domain/7/mine', 'm');
+    xs.setPerms(0, '/local/domain/7', ['n7']);
+    xs.setPerms(0, '/local/domain/7/mine', ['n7']);
+    xs.write(0, '/secret', 's');
+    const outcome = (f: () => unknown) => {
+      let v: unknown;
+      const errno = errnoOf(() => (v = f()));
+      return errno !== 'ok' ? errno : v === null ? 'null' : String(v);
+    };
+    for (const who of [0, 7]) {
+      for (const path of ['/a/b', '/a/missing', '/nope/deeper', '/secret', 'mine', 'absent', '/local/domain/7/mine/x', 'bad path']) {
+        const viaRead = outcome(() => xs.read(who, path));
+        const viaOrNull = outcome(() => xs.readOrNull(who, path));
+        expect(viaOrNull, `${who} ${path}`).toBe(viaRead === 'ENOENT' ? 'null' : viaRead);
+      }
+    }
+    const tx = xs.transactionStart(0);
+    expect(xs.readOrNull(0, '/a/missing', tx)).toBeNull();
+    expect(xs.readOrNull(0, '/a/b', tx)?.toString()).toBe('v');
   });
 });
