@@ -17,9 +17,11 @@ export const SCHED_CREDIT = 5;
 export const SCHED_CREDIT2 = 6;
 export type SchedulerName = 'credit' | 'credit2';
 
-/** vcpu->affinity_broken bits (sched.h). */
+/**
+ * vcpu->affinity_broken bit for SCHEDOP_pin_override (sched.h). Xen's other reason,
+ * VCPU_AFFINITY_WAIT (0x02, wait queues), has no caller in the model.
+ */
 export const VCPU_AFFINITY_OVERRIDE = 0x01;
-export const VCPU_AFFINITY_WAIT = 0x02;
 
 export interface Cpupool {
   readonly id: number;
